@@ -1,0 +1,14 @@
+import ArgumentParser
+
+@main
+struct Coroner: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "coroner",
+    abstract: "Crash-dump analysis for Linux and Xen.",
+    discussion: """
+      Exit status: 0 complete answer; 1 the dump could not be read (bad,
+      truncated or unsupported input, I/O error); 2 partial answer (some data
+      was not in the dump; the output says what); 64 usage error.
+      """,
+    subcommands: [Info.self])
+}
