@@ -53,6 +53,13 @@ public protocol PhysicalMemory: AnyObject {
 }
 
 extension PhysicalMemory {
+  /// One past the highest page frame the dump describes (saturating).
+  public var pageFrameLimit: UInt64 {
+    guard let end = ranges.map(\.end).max(), pageSize > 0 else { return 0 }
+    let size = UInt64(pageSize)
+    return end / size + (end % size == 0 ? 0 : 1)
+  }
+
   /// Reads `count` bytes at physical `address`.
   public func read(at address: UInt64, count: Int) throws(DumpError) -> [UInt8] {
     var bytes = [UInt8](repeating: 0, count: max(0, count))

@@ -1,0 +1,111 @@
+import CLZMA
+import DumpFormats
+import Foundation
+
+/// The committed real-dump fixtures (Fixtures/), with `.xz` files unpacked
+/// once into a cache beside the build (liblzma, streaming, written to a
+/// temporary file then renamed).
+public enum Fixtures {
+  /// The repository's Fixtures/ folder.
+  public static let root: URL = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Fixtures")
+
+  /// Where unpacked fixtures are kept.
+  public static let cache: URL = root.deletingLastPathComponent()
+    .appendingPathComponent(".build/fixture-cache")
+
+  /// Every fixture folder that holds an `expected/facts.json`.
+  public static var folders: [URL] {
+    let names =
+      (try? FileManager.default.contentsOfDirectory(atPath: root.path))?.sorted() ?? []
+    return names.map { root.appendingPathComponent($0) }.filter {
+      FileManager.default.fileExists(atPath: $0.appendingPathComponent("expected/facts.json").path)
+    }
+  }
+
+  /// The dump files in a fixture folder (unpacked when compressed with xz).
+  public static func dumps(in folder: URL) throws -> [String] {
+    let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+    return try names.filter { $0.hasPrefix("vmcore") }.map {
+      try path(of: folder.appendingPathComponent($0))
+    }
+  }
+
+  /// The facts the generator wrote from the reference tools.
+  public static func facts(in folder: URL) throws -> [String: Any] {
+    let data = try Data(contentsOf: folder.appendingPathComponent("expected/facts.json"))
+    return (try JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+  }
+
+  /// A usable path for a fixture file: itself, or its unpacked copy.
+  public static func path(of file: URL) throws -> String {
+    guard file.pathExtension == "xz" else { return file.path }
+    let relative = file.path.dropFirst(root.path.count + 1).dropLast(3)
+    let target = cache.appendingPathComponent(String(relative))
+    let attributes = try FileManager.default.attributesOfItem(atPath: file.path)
+    let stamp = "\(attributes[.size] ?? 0)-\((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
+    let stampFile = target.appendingPathExtension("stamp")
+    if let existing = try? String(contentsOf: stampFile, encoding: .utf8), existing == stamp,
+      FileManager.default.fileExists(atPath: target.path)
+    {
+      return target.path
+    }
+    try FileManager.default.createDirectory(
+      at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+    let temporary = target.appendingPathExtension("partial-\(getpid())")
+    try unpackXZ(from: file.path, to: temporary.path)
+    _ = try? FileManager.default.removeItem(at: target)
+    try FileManager.default.moveItem(at: temporary, to: target)
+    try stamp.write(to: stampFile, atomically: true, encoding: .utf8)
+    return target.path
+  }
+
+  /// Decompresses an .xz file with liblzma, 1 MiB at a time.
+  public static func unpackXZ(from source: String, to destination: String) throws {
+    guard let input = fopen(source, "rb"), let output = fopen(destination, "wb") else {
+      throw FixtureError("cannot open \(source) or \(destination)")
+    }
+    defer {
+      fclose(input)
+      fclose(output)
+    }
+    var stream = lzma_stream()
+    guard lzma_stream_decoder(&stream, UInt64.max, 0) == LZMA_OK else {
+      throw FixtureError("liblzma cannot start a decoder")
+    }
+    defer { lzma_end(&stream) }
+    let chunk = 1 << 20
+    let inBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: chunk)
+    let outBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: chunk)
+    defer {
+      inBuffer.deallocate()
+      outBuffer.deallocate()
+    }
+    var endOfInput = false
+    while true {
+      if stream.avail_in == 0 && !endOfInput {
+        let read = fread(inBuffer, 1, chunk, input)
+        stream.next_in = UnsafePointer(inBuffer)
+        stream.avail_in = read
+        if read < chunk { endOfInput = true }
+      }
+      stream.next_out = outBuffer
+      stream.avail_out = chunk
+      let status = lzma_code(&stream, endOfInput ? LZMA_FINISH : LZMA_RUN)
+      let produced = chunk - stream.avail_out
+      if produced > 0, fwrite(outBuffer, 1, produced, output) != produced {
+        throw FixtureError("cannot write \(destination)")
+      }
+      if status == LZMA_STREAM_END { return }
+      guard status == LZMA_OK else {
+        throw FixtureError("xz data of \(source) is corrupt (status \(status.rawValue))")
+      }
+    }
+  }
+}
+
+public struct FixtureError: Error, CustomStringConvertible {
+  public var description: String
+  public init(_ description: String) { self.description = description }
+}
