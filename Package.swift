@@ -44,9 +44,10 @@ let package = Package(
       name: "DumpFormats",
       dependencies: ["CZlib", "CLZO", "CSnappy", "CZstd", "CElf"]),
     // Layer 2: address translation (never reads files).
-    .target(name: "AddressTranslation"),
+    .target(name: "AddressTranslation", dependencies: ["DumpFormats"]),
     // Layer 3: symbols and types.
-    .target(name: "DebugInfo", dependencies: ["CElf", "AddressTranslation"]),
+    .target(
+      name: "DebugInfo", dependencies: ["CElf", "DumpFormats", "AddressTranslation"]),
     // Layer 4: the Linux model.
     .target(
       name: "LinuxKernel",

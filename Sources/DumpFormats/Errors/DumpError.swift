@@ -20,6 +20,10 @@ public struct DumpError: Error, CustomStringConvertible, Sendable {
     public static let unsupported = Kind("unsupported")
     /// The requested memory is not in the dump (excluded, missing or a hole).
     public static let notInDump = Kind("not in dump")
+    /// A virtual address that the page tables do not map.
+    public static let notMapped = Kind("not mapped")
+    /// Something coroner needs (a symbol, a type, a note) is not available.
+    public static let missingInformation = Kind("missing information")
     /// The operating system failed a read or an open.
     public static let io = Kind("I/O error")
   }
