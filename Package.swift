@@ -66,6 +66,11 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
+    // The benchmark harness (scripts/bench.sh runs it).
+    .executableTarget(
+      name: "coroner-bench", dependencies: ["DumpFormats", "CZlib", "CZstd"],
+      path: "Benchmarks/coroner-bench"),
+
     // Tests.
     .target(
       name: "CoronerTestSupport", dependencies: ["DumpFormats", "CLZMA"],

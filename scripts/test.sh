@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 export PATH="$PATH:/opt/swift/usr/bin"
-swift build --build-tests
-swift test --skip-build
+swift build -c release --build-tests -Xswiftc -enable-testing
+swift test -c release --skip-build -Xswiftc -enable-testing

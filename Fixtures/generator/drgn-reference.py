@@ -114,6 +114,10 @@ def stack(trace):
         except LookupError:
             frames.append({"function": None, "offset": None, "size": None, "address": hex(pc)})
         last_pc = pc
+        if pc < 0xffff800000000000:
+            # User-space pc (the syscall's return): stop here; drgn's guesses
+            # past it depend on which user pages the dump kept.
+            break
     return frames
 
 
@@ -159,11 +163,18 @@ def main():
                                 PlatformFlags.IS_64_BIT | PlatformFlags.IS_LITTLE_ENDIAN))
     else:
         prog = Program()
-    prog.set_core_dump(a.dump)
-    if not a.no_debuginfo:
-        prog.load_debug_info([a.vmlinux])
-
     r = {"tool": f"drgn {drgn.__version__}"}
+    try:
+        prog.set_core_dump(a.dump)
+        if not a.no_debuginfo:
+            prog.load_debug_info([a.vmlinux])
+    except Exception as e:  # noqa: BLE001 - drgn cannot open it: that is the reference
+        r["error"] = f"{type(e).__name__}: {e}"
+        with open(a.out, "w") as f:
+            json.dump(r, f, indent=1)
+            f.write("\n")
+        return 0
+
     r["uname"] = guarded(lambda: {
         "release": prog["init_uts_ns"].name.release.string_().decode(),
         "version": prog["init_uts_ns"].name.version.string_().decode(),

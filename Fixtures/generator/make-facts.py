@@ -44,6 +44,10 @@ facts["marker"] = marker or None
 facts["kaslrOffset"] = drgn.get("kaslr_offset") if isinstance(drgn.get("kaslr_offset"), str) else None
 facts["physBase"] = drgn.get("phys_base") if isinstance(drgn.get("phys_base"), str) else None
 facts["taint"] = drgn.get("taint") if isinstance(drgn.get("taint"), int) else None
+vmci = drgn.get("vmcoreinfo") if isinstance(drgn.get("vmcoreinfo"), str) else ""
+m = re.search(r"^NUMBER\(pgtable_l5_enabled\)=(\d+)$", vmci, re.M)
+facts["pgtableL5Enabled"] = int(m.group(1)) if m else None
+facts["vmcoreinfoHasKallsyms"] = "SYMBOL(kallsyms_names)=" in vmci if vmci else None
 
 # Cross-checks between crash and drgn (recorded, not fatal).
 checks = {}

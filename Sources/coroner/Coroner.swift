@@ -10,5 +10,5 @@ struct Coroner: ParsableCommand {
       truncated or unsupported input, I/O error); 2 partial answer (some data
       was not in the dump; the output says what); 64 usage error.
       """,
-    subcommands: [Info.self])
+    subcommands: [Info.self, Verify.self, Ps.self, Modules.self, Vtop.self, Read.self, Dmesg.self, Bt.self, Summary.self])
 }

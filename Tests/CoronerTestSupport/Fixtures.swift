@@ -24,6 +24,14 @@ public enum Fixtures {
     }
   }
 
+  /// The architecture a fixture's facts name ("x86_64" when unstated).
+  public static func architecture(of folder: URL) -> String {
+    (try? facts(in: folder))?["arch"] as? String ?? "x86_64"
+  }
+
+  /// Fixture folders of x86-64 kernels (the ones kernel analysis reads).
+  public static var x86Folders: [URL] { folders.filter { architecture(of: $0) == "x86_64" } }
+
   /// The dump files in a fixture folder (unpacked when compressed with xz).
   public static func dumps(in folder: URL) throws -> [String] {
     let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
@@ -53,11 +61,17 @@ public enum Fixtures {
     }
     try FileManager.default.createDirectory(
       at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-    let temporary = target.appendingPathExtension("partial-\(getpid())")
+    // A unique temporary name, then an atomic rename(2): concurrent tests
+    // unpacking the same file each write their own copy, and the last
+    // rename wins with identical contents.
+    let temporary = target.appendingPathExtension("partial-\(getpid())-\(UUID().uuidString)")
     try unpackXZ(from: file.path, to: temporary.path)
-    _ = try? FileManager.default.removeItem(at: target)
-    try FileManager.default.moveItem(at: temporary, to: target)
-    try stamp.write(to: stampFile, atomically: true, encoding: .utf8)
+    guard rename(temporary.path, target.path) == 0 else {
+      throw FixtureError("cannot rename \(temporary.path) to \(target.path)")
+    }
+    let stampTemporary = stampFile.appendingPathExtension(UUID().uuidString)
+    try stamp.write(to: stampTemporary, atomically: false, encoding: .utf8)
+    _ = rename(stampTemporary.path, stampFile.path)
     return target.path
   }
 
@@ -108,4 +122,17 @@ public enum Fixtures {
 public struct FixtureError: Error, CustomStringConvertible {
   public var description: String
   public init(_ description: String) { self.description = description }
+}
+
+extension Fixtures {
+  /// drgn's answers (expected/drgn.json), written by the generator.
+  public static func drgn(in folder: URL) throws -> [String: Any] {
+    let data = try Data(contentsOf: folder.appendingPathComponent("expected/drgn.json"))
+    return (try JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+  }
+
+  /// A text file of reference output (expected/NAME).
+  public static func expected(_ name: String, in folder: URL) throws -> String {
+    try String(contentsOf: folder.appendingPathComponent("expected/\(name)"), encoding: .utf8)
+  }
 }

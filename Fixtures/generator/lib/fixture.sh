@@ -27,16 +27,32 @@ kdump_raw() {
 
 # commit_dump SRC DEST_DIR NAME : copy SRC into the fixture as NAME, or as
 # NAME.xz when xz makes it at least 20 % smaller. Prints the committed file name.
+#   The xz form is kept beside SRC in the cache and reused while SRC is unchanged.
 commit_dump() {
     local src=$1 dest=$2 name=$3
     rm -f "$dest/$name" "$dest/$name.xz"
-    xz -T2 -c --lzma2=preset=9e,dict=256MiB "$src" > "$dest/$name.xz"
-    if [ "$(fsize "$dest/$name.xz")" -lt $(( $(fsize "$src") * 8 / 10 )) ]; then
+    if [ ! -s "$src.xz" ] || ! cmp -s <(sha256 "$src") "$src.sha256"; then
+        local t0=$SECONDS
+        xz -T2 -c --lzma2=preset=9e,dict=256MiB "$src" > "$src.xz"
+        sha256 "$src" > "$src.sha256"
+        echo "$((SECONDS - t0))" > "$src.xzsecs"
+    else
+        log "reusing $src.xz (xz took $(cat "$src.xzsecs" 2>/dev/null || echo '?') s when made)"
+        [ -z "${TIMINGS:-}" ] || echo "(cached) xz of $(basename "$src") when it was made: $(cat "$src.xzsecs" 2>/dev/null || echo '?') s" >> "$TIMINGS"
+    fi
+    if [ "$(fsize "$src.xz")" -lt $(( $(fsize "$src") * 8 / 10 )) ]; then
+        cp "$src.xz" "$dest/$name.xz"; chmod 644 "$dest/$name.xz"
         echo "$name.xz"
     else
-        rm -f "$dest/$name.xz"; cp "$src" "$dest/$name"; echo "$name"
+        cp "$src" "$dest/$name"; chmod 644 "$dest/$name"; echo "$name"
     fi
 }
+
+# committed_name DIR NAME : NAME.xz if that is what commit_dump kept, else NAME.
+committed_name() { if [ -e "$1/$2.xz" ]; then echo "$2.xz"; else echo "$2"; fi; }
+
+# to_file FILE CMD... : run CMD with its standard output in FILE.
+to_file() { local f=$1; shift; "$@" > "$f"; }
 
 # status_ready ID TEXT : tell the lead a fixture is ready.
 status_ready() {

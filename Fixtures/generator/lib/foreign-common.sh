@@ -61,9 +61,17 @@ Signed-By: $FKEYRING
 EOF
     if [ -z "$(find "$d/lists" -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -1)" ]; then
         flog "apt update ($suite, $arch)"
-        fapt "$suite" "$arch" update >/dev/null
+        # An index that fails (seen: bookworm-security's i386 Packages.xz served with
+        # another size than its InRelease names) is left out by apt; go on with the rest.
+        if ! fapt "$suite" "$arch" update > "$d/update.log" 2>&1; then
+            flog "WARNING: apt update ($suite, $arch) reported errors; those indexes are not used:"
+            grep '^E:' "$d/update.log" | head -3 >&2
+        fi
     fi
 }
+
+# fapt_errors SUITE ARCH : the errors of the last update (for PROVENANCE.md).
+fapt_errors() { grep '^E: Failed' "$(fapt_dir "$1" "$2")/update.log" 2>/dev/null || true; }
 
 # fpkg_version SUITE ARCH PKG : candidate version.
 fpkg_version() { fapt_cache "$1" "$2" policy "$3" | awk '/Candidate:/ {print $2}'; }
@@ -102,23 +110,25 @@ fdeb_x() {
 fkernel() {
     local suite=$1 arch=$2 rel=$3; shift 3
     local kd="$FCACHE/kernel-foreign/$rel"
-    if [ ! -s "$kd/vmlinuz" ] || [ ! -s "$kd/modules/list" ]; then
+    if [ ! -s "$kd/vmlinuz" ] || [ "$(cat "$kd/modules/request" 2>/dev/null)" != "$*" ]; then
         rm -rf "$kd"; mkdir -p "$kd/root" "$kd/modules"
         fdeb_x "$suite" "$arch" "$kd/root" "linux-image-$rel"
         cp "$kd/root/boot/vmlinuz-$rel" "$kd/vmlinuz"
         cp "$kd/root/boot/config-$rel" "$kd/config"
         cp "$kd/root/boot/System.map-$rel" "$kd/System.map" 2>/dev/null || true
         local md="$kd/root/lib/modules/$rel" order="" m
-        # depth-first over modules.dep: dependencies before the module itself
+        # depth-first over the modules' own "depends=" fields (the .deb has no
+        # modules.dep: depmod runs at install time): dependencies load first
         _fdeps() {
-            local name=$1 line path dep
-            line=$(grep -E "(^|/)$name\.ko(\.xz|\.zst)?:" "$md/modules.dep" | head -1 || true)
-            [ -n "$line" ] || { flog "module $name: not a module in $rel (built in or absent)"; return 0; }
-            path=${line%%:*}
-            for dep in ${line#*:}; do
-                dep=$(basename "$dep"); dep=${dep%%.ko*}
-                _fdeps "$dep"
-            done
+            local name=$1 path dep
+            path=$(cd "$md" && find kernel \( -name "$name.ko" -o -name "$name.ko.xz" -o -name "$name.ko.zst" \
+                -o -name "${name//_/-}.ko" -o -name "${name//_/-}.ko.xz" -o -name "${name//_/-}.ko.zst" \) | head -1)
+            [ -n "$path" ] || { flog "module $name: not a module in $rel (built in or absent)"; return 0; }
+            local tmp; tmp=$(mktemp); case $path in
+                *.xz) xz -dc "$md/$path" > "$tmp" ;; *.zst) zstd -qdc "$md/$path" > "$tmp" ;; *) cp "$md/$path" "$tmp" ;;
+            esac
+            for dep in $(tr '\0' '\n' < "$tmp" | grep -a '^depends=' | head -1 | cut -d= -f2 | tr ',' ' '); do _fdeps "$dep"; done
+            rm -f "$tmp"
             case " $order " in *" $path "*) ;; *) order="$order $path" ;; esac
         }
         for m in "$@"; do _fdeps "$m"; done
@@ -132,6 +142,7 @@ fkernel() {
             echo "$base" >> "$kd/modules/list"
         done
         touch "$kd/modules/list"
+        echo "$*" > "$kd/modules/request"
         rm -rf "$kd/root"
     fi
     echo "$kd"
@@ -203,7 +214,9 @@ fqemu_panic_dump() {
     local out=$1 t=$2 qbin=$3; shift 3
     local sock="$out/qmp.sock" pid rc=0
     rm -f "$sock" "$out/serial.log" "$out/vmcore.elf" "$out/vmcore.kdump-zlib.flat"
-    FQEMU_CMDLINE="$qbin $* -serial file:serial.log -qmp unix:qmp.sock,server=on,wait=off -monitor none -display none"
+    local a; FQEMU_CMDLINE=$qbin
+    for a in "$@"; do case $a in *' '*) FQEMU_CMDLINE+=" \"$a\"" ;; *) FQEMU_CMDLINE+=" $a" ;; esac; done
+    FQEMU_CMDLINE+=" -serial file:serial.log -qmp unix:qmp.sock,server=on,wait=off -monitor none -display none"
     "$qbin" "$@" -serial file:"$out/serial.log" -qmp unix:"$sock",server=on,wait=off \
         -monitor none -display none > "$out/qemu.stdout" 2>&1 &
     pid=$!
@@ -316,4 +329,42 @@ ftrim_serial() {
         /Booting Linux|Linux version/ && !started { started = 1 }
         started { print }
         /end Kernel panic - not syncing/ { exit }' > "$2"
+}
+
+# fprov_section FILE HEADING : replace the "## HEADING" section of FILE (up to the
+# next "## " heading) by stdin, or append it; stdin starts with the heading line.
+fprov_section() {
+    local file=$1 heading=$2 new; new=$(cat)
+    NEW="$new" /usr/bin/python3 - "$file" "## $heading" <<'PY'
+import os, sys
+path, heading = sys.argv[1], sys.argv[2]
+lines = open(path).read().rstrip("\n").split("\n")
+out, skip = [], False
+for l in lines:
+    if l.startswith("## "):
+        skip = l.startswith(heading)
+    if not skip:
+        out.append(l)
+while out and out[-1] == "":
+    out.pop()
+open(path, "w").write("\n".join(out) + "\n\n" + os.environ["NEW"].strip("\n") + "\n")
+PY
+}
+
+# Files of a fixture folder that these generators write. Others' files in the
+# folder (e.g. expected/ files another tool derives from the vmlinux) are kept.
+FOWNED="vmcore.elf.xz vmcore.kdump-zlib.flat.xz PROVENANCE.md WHY-NOT.md expected/readelf.txt
+expected/facts.json expected/vmcoreinfo.txt expected/serial.log expected/kdump-zlib-head.txt
+expected/vmcore-dmesg.txt expected/crash.txt expected/drgn.json expected/qemu-elf-readelf.txt"
+
+# fpublish NEW OUT : a new dump's files from NEW replace ours in OUT (our files that
+# NEW lacks were made from the old dump and are removed); other files stay.
+fpublish() {
+    local new=$1 out=$2 f
+    mkdir -p "$out"
+    for f in $FOWNED; do [ -e "$new/$f" ] || rm -f "$out/$f"; done
+    cp -a "$new/." "$out/"
+    rm -rf "$new"
+    local others; others=$(cd "$out" && find . -type f | sed 's|^\./||' | grep -vxF -f <(printf '%s\n' $FOWNED) || true)
+    [ -z "$others" ] || flog "kept files of others in $out: $(echo $others)"
 }

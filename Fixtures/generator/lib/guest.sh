@@ -14,9 +14,12 @@ prepare_kernel() {
         deb_extract "$suite" "$kd/root" "linux-image-$rel"
         cp "$kd/root/boot/vmlinuz-$rel" "$kd/vmlinuz"
         cp "$kd/root/boot/config-$rel" "$kd/config"
+        : > "$kd/modules/list"
         local m f
         for m in $GUEST_MODULES; do
-            f=$(find "$kd/root/lib/modules/$rel" \( -name "$m.ko" -o -name "$m.ko.xz" -o -name "$m.ko.zst" \) | head -1)
+            # /lib/modules (Debian 11, 12) or /usr/lib/modules (merged /usr, Debian 13)
+            f=$(find "$kd/root/lib/modules/$rel" "$kd/root/usr/lib/modules/$rel" \
+                \( -name "$m.ko" -o -name "$m.ko.xz" -o -name "$m.ko.zst" \) 2>/dev/null | sort | head -1 || true)
             [ -n "$f" ] || { log "module $m not in $rel (built in or absent)"; continue; }
             case $f in
                 *.xz) xz -dc "$f" > "$kd/modules/$m.ko" ;;
@@ -102,7 +105,7 @@ run_kdump() {
             KDUMP_TRIES=$try
             return 0
         fi
-        if grep -q 'crashkernel reservation failed' "$out/serial.log"; then
+        if grep -qE 'crashkernel reservation failed|cannot allocate crashkernel' "$out/serial.log"; then
             log "crashkernel reservation failed: booting again"
         else
             log "no vmcore size on the console: booting again (see $out/serial.log)"

@@ -46,7 +46,9 @@ kdump_references() {
     local vml=$1 raw=$2 exp=$3 notes=$4
     mkdir -p "$exp"
     timed "vmcore-dmesg" bash -c "vmcore-dmesg '$raw' > '$exp/vmcore-dmesg.txt'"
+    rm -f "$exp/makedumpfile-dmesg.txt"
     timed "makedumpfile --dump-dmesg" bash -c "makedumpfile --dump-dmesg '$raw' '$exp/makedumpfile-dmesg.txt' > /dev/null 2>&1"
+    chmod 644 "$exp/makedumpfile-dmesg.txt"
     timed "crash 8.0.6 (raw ELF)" run_crash "$vml" "$raw" "$exp"
     timed "drgn (raw ELF)" run_drgn "$vml" "$raw" "$exp/drgn.json"
     if cmp -s "$exp/drgn.json.dmesg" "$exp/vmcore-dmesg.txt"; then

@@ -33,6 +33,7 @@ public final class KdumpCompressedReader: PhysicalMemory {
 
   static let rankChunkBytes = 4096
   private var rankPrefix: [UInt64] = [0]  // set bits before chunk i
+  private var lastRank: (pfn: UInt64, rank: UInt64)?
   private var bitmapChunks: [UInt64: [UInt8]] = [:]  // key: offset of chunk
   private var bitmapChunkOrder: [UInt64] = []
   private var descriptorBlock: (start: UInt64, bytes: [UInt8])?
@@ -156,7 +157,28 @@ public final class KdumpCompressedReader: PhysicalMemory {
   }
 
   /// The number of pages written before `pfn` (its descriptor's index).
+  /// Queries that move forward within a chunk count only the bits between
+  /// the last query and this one, so sequential scans cost O(1) a page.
   private func rank(_ pfn: UInt64) throws(DumpError) -> UInt64 {
+    let bitsPerChunk = UInt64(Self.rankChunkBytes * 8)
+    if let last = lastRank, pfn >= last.pfn, pfn / bitsPerChunk == last.pfn / bitsPerChunk,
+      pfn - last.pfn <= 64
+    {
+      var count = last.rank
+      var bitIndex = last.pfn
+      while bitIndex < pfn {
+        if try bit(bitIndex, inBitmapAt: secondBitmapOffset) { count += 1 }
+        bitIndex += 1
+      }
+      lastRank = (pfn, count)
+      return count
+    }
+    let result = try fullRank(pfn)
+    lastRank = (pfn, result)
+    return result
+  }
+
+  private func fullRank(_ pfn: UInt64) throws(DumpError) -> UInt64 {
     let bitsPerChunk = UInt64(Self.rankChunkBytes * 8)
     let chunkIndex = Int(pfn / bitsPerChunk)
     while rankPrefix.count <= chunkIndex {
@@ -216,7 +238,8 @@ public final class KdumpCompressedReader: PhysicalMemory {
     return .present
   }
 
-  func descriptor(atIndex index: UInt64) throws(DumpError) -> PageDescriptor {
+  /// The descriptor of the `index`th written page.
+  public func descriptor(atIndex index: UInt64) throws(DumpError) -> PageDescriptor {
     guard let position = index *? UInt64(PageDescriptor.size) +? descriptorsOffset else {
       throw DumpError(.corrupt, "page descriptor index \(index) overflows", file: source.name)
     }

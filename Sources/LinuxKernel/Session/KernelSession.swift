@@ -78,23 +78,103 @@ public final class KernelSession {
     return nil
   }
 
+  /// Why a type source could not be used.
+  public private(set) var typeProblems: [String] = []
   private var symbolChain: SymbolSourceChain?
   private var typeChain: TypeSourceChain?
 
-  /// The symbol sources, built on first use.
+  /// Why a symbol source could not be used (kallsyms that would not decode,
+  /// a System.map that would not read), filled when `symbols` is built.
+  public private(set) var symbolProblems: [String] = []
+
+  /// Why the `--vmlinux` file is not used (a build-id that does not match
+  /// the dump, an unreadable file, no DWARF), filled when `symbols` or
+  /// `types` is built; the session goes on without it.
+  public private(set) var debugInfoProblems: [String] = []
+
+  /// The symbol sources, built on first use: the System.map when one is
+  /// given, then the vmlinux's symbol table when one is given, then kallsyms
+  /// decoded from the dump, then VMCOREINFO.
   public var symbols: SymbolSourceChain {
     if let symbolChain { return symbolChain }
     var sources: [SymbolSource] = []
+    var problems: [String] = []
+    var kallsyms: KallsymsSymbols?
+    do {
+      kallsyms = try KallsymsSymbols.load(
+        memory: memory, vmcoreinfo: vmcoreinfo, kernelOffset: kaslrOffset)
+    } catch {
+      problems.append("kallsyms: \(error)")
+    }
+    if let path = options.systemMap {
+      let runtimeText = vmcoreinfo.symbols["_stext"] ?? kallsyms?.address(of: "_stext")
+      do {
+        let map = try SystemMapSymbols(
+          path: path, runtimeText: runtimeText, kernelOffset: kaslrOffset)
+        // A map of another build would give wrong addresses: compare it
+        // with what the dump itself says.
+        var disagreements: [String] = []
+        for name in ["init_uts_ns", "init_task", "linux_banner", "start_kernel"] {
+          guard let mapped = map.address(of: name),
+            let actual = vmcoreinfo.symbols[name] ?? kallsyms?.address(of: name),
+            mapped != actual
+          else { continue }
+          disagreements.append(
+            "\(name) at 0x\(String(mapped, radix: 16)), the dump has 0x\(String(actual, radix: 16))")
+        }
+        if disagreements.isEmpty {
+          sources.append(map)
+        } else {
+          problems.append(
+            "System.map \(path) does not match the dump's kernel, not used: "
+              + disagreements.joined(separator: "; "))
+        }
+      } catch {
+        problems.append("System.map: \(error)")
+      }
+    }
+    if let path = options.vmlinux {
+      do {
+        try VmlinuxIdentity(path: path).verify(against: vmcoreinfo)
+        sources.append(
+          try ELFSymbolTable(
+            path: path,
+            runtimeStext: vmcoreinfo.symbols["_stext"] ?? kallsyms?.address(of: "_stext"),
+            kernelOffset: kaslrOffset))
+      } catch {
+        let problem = "vmlinux: \(error)"
+        if !debugInfoProblems.contains(problem) { debugInfoProblems.append(problem) }
+      }
+    }
+    if let kallsyms { sources.append(kallsyms) }
     sources.append(VMCoreInfoSymbols(vmcoreinfo))
+    symbolProblems = problems
     let chain = SymbolSourceChain(sources)
     symbolChain = chain
     return chain
   }
 
-  /// The type sources, built on first use.
+  /// The type sources, built on first use: the vmlinux's DWARF when one is
+  /// given, then BTF, then VMCOREINFO.
   public var types: TypeSourceChain {
     if let typeChain { return typeChain }
     var sources: [TypeSource] = []
+    if let path = options.vmlinux {
+      do {
+        try VmlinuxIdentity(path: path).verify(against: vmcoreinfo)
+        sources.append(try DWARFTypes(path: path))
+      } catch {
+        let problem = "vmlinux: \(error)"
+        if !debugInfoProblems.contains(problem) { debugInfoProblems.append(problem) }
+      }
+    }
+    do {
+      let btf = try KernelBTF.load(
+        memory: memory, symbols: symbols, imageStart: vmcoreinfo.symbols["_stext"])
+      sources.append(BTFTypes(btf))
+    } catch {
+      typeProblems.append("BTF: \(error)")
+    }
     sources.append(VMCoreInfoTypes(vmcoreinfo))
     let chain = TypeSourceChain(sources)
     typeChain = chain

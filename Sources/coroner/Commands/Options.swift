@@ -1,5 +1,6 @@
 import ArgumentParser
 import DumpFormats
+import LinuxKernel
 
 /// The dump every command reads, and the debuginfo it may be given.
 struct DumpOptions: ParsableArguments {
@@ -39,3 +40,25 @@ struct StandardError: TextOutputStream {
 #elseif canImport(Darwin)
   import Darwin
 #endif
+
+/// Debuginfo beyond the dump: a DWARF vmlinux or a System.map.
+struct DebugInfoArguments: ParsableArguments {
+  @Option(help: "A vmlinux with DWARF debuginfo matching the dump.")
+  var vmlinux: String?
+  @Option(help: "A System.map matching the dump.")
+  var systemMap: String?
+
+  var options: DebugInfoOptions { DebugInfoOptions(vmlinux: vmlinux, systemMap: systemMap) }
+}
+
+/// Opens a dump and its kernel, or fails with one clear line (status 1).
+func openSession(_ dump: DumpOptions, _ debugInfo: DebugInfoOptions = DebugInfoOptions()) throws
+  -> KernelSession
+{
+  do {
+    let file = try DumpFile.open(path: dump.dump)
+    return try KernelSession(dump: file, options: debugInfo)
+  } catch {
+    throw fail(error.inFile(dump.dump))
+  }
+}

@@ -1,0 +1,44 @@
+#!/bin/bash
+# Entry point of the coroner fixture generator. Run by hand, as root, on Debian 12:
+#   Fixtures/generator/make-fixtures.sh [TARGET...]      (default: all)
+# Targets: linux-6.1 qemu-6.1 linux-6.12 linux-6.12-la57 linux-5.10 all
+# Big files go to ${CORONER_FIXTURE_CACHE:-/var/tmp/coroner-fixture-cache}.
+set -Eeuo pipefail
+trap 'echo "make-fixtures: FAILED at ${BASH_SOURCE[0]}:$LINENO: $BASH_COMMAND" >&2' ERR
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib/common.sh"
+source "$here/lib/guest.sh"
+source "$here/lib/tools.sh"
+source "$here/lib/reference.sh"
+source "$here/lib/fixture.sh"
+source "$here/targets/kdump-sysrq.sh"
+source "$here/targets/qemu-panic.sh"
+
+# Host packages the generator needs (the rest is downloaded into the cache).
+host_setup() {
+    local need=()
+    for p in qemu-system-x86 cpio kexec-tools makedumpfile python3-snappy python3-venv xz-utils zstd gcc libc6-dev; do
+        dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need+=("$p")
+    done
+    [ ${#need[@]} -eq 0 ] || { apt-get update -q; apt-get install -y -q "${need[@]}"; }
+}
+
+run_target() {
+    case $1 in
+        linux-6.1|linux-6.1-sysrq)  kdump_fixture linux-6.1-sysrq bookworm '^linux-image-6\.1\.0-[0-9]+-amd64$' 384 160M mdf172 "elf zlib lzo zstd snappy flat" ;;
+        qemu-6.1|qemu-6.1-panic)   qemu_fixture qemu-6.1-panic bookworm '^linux-image-6\.1\.0-[0-9]+-amd64$' ;;
+        linux-6.12|linux-6.12-sysrq) kdump_fixture linux-6.12-sysrq trixie '^linux-image-6\.12\.[0-9]+\+deb13-amd64$' 384 160M mdf178 "elf zlib" ;;
+        linux-6.12-la57|linux-6.12-la57-sysrq) kdump_fixture linux-6.12-la57-sysrq trixie '^linux-image-6\.12\.[0-9]+\+deb13-amd64$' 384 160M mdf178 "elf zlib" -cpu qemu64,+la57 ;;
+        linux-5.10|linux-5.10-sysrq) kdump_fixture linux-5.10-sysrq bullseye '^linux-image-5\.10\.0-[0-9]+-amd64$' 384 160M mdf172 "elf zlib" ;;
+        all) for t in linux-6.1 qemu-6.1 linux-6.12 linux-6.12-la57 linux-5.10; do run_target "$t"; done ;;
+        *) die "unknown target $1 (linux-6.1 qemu-6.1 linux-6.12 linux-6.12-la57 linux-5.10 all)" ;;
+    esac
+}
+
+[ "$(id -u)" = 0 ] || die "run as root (apt-get, QEMU images in the cache)"
+host_setup
+for t in "${@:-all}"; do
+    t0=$SECONDS
+    run_target "$t"
+    log "target $t took $((SECONDS - t0)) s"
+done
