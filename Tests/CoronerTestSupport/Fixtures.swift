@@ -32,12 +32,44 @@ public enum Fixtures {
   /// Fixture folders of x86-64 kernels (the ones kernel analysis reads).
   public static var x86Folders: [URL] { folders.filter { architecture(of: $0) == "x86_64" } }
 
-  /// The dump files in a fixture folder (unpacked when compressed with xz).
+  /// The dump files in a fixture folder: `vmcore*` files (unpacked when
+  /// compressed with xz) and the members of `*.tar.xz` archives (several
+  /// containers of one dump share pages, which xz stores once).
   public static func dumps(in folder: URL) throws -> [String] {
     let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
-    return try names.filter { $0.hasPrefix("vmcore") }.map {
-      try path(of: folder.appendingPathComponent($0))
+    var paths: [String] = []
+    for name in names {
+      let file = folder.appendingPathComponent(name)
+      if name.hasSuffix(".tar.xz") {
+        paths += try members(ofArchive: file).filter {
+          URL(fileURLWithPath: $0).lastPathComponent.hasPrefix("vmcore")
+        }
+      } else if name.hasPrefix("vmcore") {
+        paths.append(try path(of: file))
+      }
     }
+    return paths.sorted { URL(fileURLWithPath: $0).lastPathComponent < URL(fileURLWithPath: $1).lastPathComponent }
+  }
+
+  /// Unpacks a `.tar.xz` once into the cache and lists its members' paths.
+  public static func members(ofArchive file: URL) throws -> [String] {
+    let tar = try path(of: file)  // the .tar, unpacked from .xz
+    let directory = URL(fileURLWithPath: tar + ".d")
+    let stamp = directory.appendingPathComponent(".complete")
+    let tarStamp = (try? String(contentsOf: URL(fileURLWithPath: tar + ".stamp"), encoding: .utf8)) ?? "?"
+    if (try? String(contentsOf: stamp, encoding: .utf8)) != tarStamp {
+      let staging = URL(fileURLWithPath: tar + ".d-\(getpid())-\(UUID().uuidString)")
+      try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+      try UStarArchive.extract(tar, into: staging)
+      try tarStamp.write(to: staging.appendingPathComponent(".complete"), atomically: false, encoding: .utf8)
+      _ = try? FileManager.default.removeItem(at: directory)
+      if rename(staging.path, directory.path) != 0 {
+        // Another test finished the same extraction first.
+        _ = try? FileManager.default.removeItem(at: staging)
+      }
+    }
+    return try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+      .filter { !$0.hasPrefix(".") }.map { directory.appendingPathComponent($0).path }
   }
 
   /// The facts the generator wrote from the reference tools.

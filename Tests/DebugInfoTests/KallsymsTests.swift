@@ -228,6 +228,8 @@ struct TinyKallsyms {
     case offsetsAfterIndex
     /// addresses, num_syms, names, markers, tokens (no base-relative kallsyms).
     case absoluteAddresses
+    /// num_syms, names, markers, tokens, offsets from their own place (7.0+).
+    case placeRelative
   }
 
   static let base: UInt64 = 0xffff_ffff_8100_0000
@@ -357,7 +359,7 @@ struct TinyKallsyms {
       align()
       addresses = .absolute(here())
       for symbol in symbols { put64(symbol.address) }
-    case .offsetsAfterIndex:
+    case .offsetsAfterIndex, .placeRelative:
       break
     }
     align()
@@ -383,6 +385,14 @@ struct TinyKallsyms {
     if layout == .offsetsAfterIndex {
       let (offsets, base) = putOffsets()
       addresses = .relative(offsets: offsets, base: base)
+    } else if layout == .placeRelative {
+      align()
+      let offsets = here()
+      for (index, symbol) in symbols.enumerated() {
+        let place = offsets + UInt64(index * 4)
+        put32(UInt32(bitPattern: Int32(Int64(bitPattern: symbol.address &- place))))
+      }
+      addresses = .placeRelative(offsets: offsets)
     }
     // Whole pages, as a dump holds them.
     image += [UInt8](repeating: 0xcc, count: 64)
@@ -516,6 +526,34 @@ final class ByteMemory: VirtualMemory {
     #expect(decoded.symbol(containing: 0x1000)?.name == "runqueues")
     #expect(decoded.symbol(containing: 0x1008) == nil)
     #expect(decoded.symbol(containing: 0x0)?.name == "__per_cpu_start")
+  }
+
+  @Test func placeRelativeOffsets() throws {
+    var tiny = TinyKallsyms(symbols: TinyKallsyms.standardSymbols(filler: 300))
+    tiny.layout = .placeRelative
+    let (image, tables) = tiny.build()
+    let memory = ByteMemory(base: TinyKallsyms.base, bytes: image)
+    var keys = tables
+    keys.markers = nil
+    let decoded = try KallsymsSymbols(memory: memory, tables: keys)
+    expectSame(decoded, tiny)
+    #expect(!decoded.absolutePercpu)
+    // VMCOREINFO without kallsyms_relative_base means place-relative.
+    func hex(_ value: UInt64) -> String { String(value, radix: 16) }
+    guard case .placeRelative(let offsets) = tables.addresses else {
+      Issue.record("expected place-relative offsets")
+      return
+    }
+    let text =
+      "SYMBOL(kallsyms_names)=\(hex(tables.names))\n"
+      + "SYMBOL(kallsyms_num_syms)=\(hex(tables.numSyms))\n"
+      + "SYMBOL(kallsyms_token_table)=\(hex(tables.tokenTable))\n"
+      + "SYMBOL(kallsyms_token_index)=\(hex(tables.tokenIndex))\n"
+      + "SYMBOL(kallsyms_offsets)=\(hex(offsets))\n"
+    let vmcoreinfo = VMCoreInfo(text: Array(text.utf8))
+    #expect(KallsymsTables(vmcoreinfo: vmcoreinfo)?.addresses == .placeRelative(offsets: offsets))
+    #expect(
+      try KallsymsSymbols.load(memory: memory, vmcoreinfo: vmcoreinfo).count == tiny.symbols.count)
   }
 
   @Test func absoluteAddresses() throws {

@@ -43,4 +43,27 @@ import Testing
       }
     }
   }
+
+  /// A QEMU dump read as if it had no VMCOREINFO (a guest that never loaded
+  /// qemu_fw_cfg): the kernel is found from CR3 and a search of its image,
+  /// kallsyms by a scan, and the task list is still drgn's.
+  @Test func withoutVMCOREINFOTheTasksAreTheSame() throws {
+    let folder = try #require(Self.folders.first { $0.lastPathComponent.hasPrefix("qemu-") })
+    let reference = try #require(try Fixtures.drgn(in: folder)["tasks"] as? [[String: Any]])
+    let facts = try Fixtures.facts(in: folder)
+    let path = try #require(try Fixtures.dumps(in: folder).first { $0.hasSuffix(".elf") })
+    let session = try KernelSession(
+      dump: try DumpFile.open(path: path), options: DebugInfoOptions(ignoreVMCOREINFO: true))
+    #expect(session.layoutOrigin != "VMCOREINFO")
+    if let offset = facts["kaslrOffset"] as? String {
+      #expect(session.kaslrOffset.map { "0x" + String($0, radix: 16) } == offset)
+    }
+    let list = try TaskList(session: session)
+    let ours = Set(list.tasks.map { "0x" + String($0.address, radix: 16) + " " + $0.comm })
+    let theirs = Set(reference.compactMap { task -> String? in
+      guard let address = task["task"] as? String, let comm = task["comm"] as? String else { return nil }
+      return address + " " + comm
+    })
+    #expect(ours == theirs)
+  }
 }

@@ -531,6 +531,35 @@ enum KallsymsDecoder {
           "kallsyms_relative_base 0x\(String(base, radix: 16)) plus an offset overflows")
       }
       return (addresses, absolutePercpu)
+    case .placeRelative(let offsetsAddress):
+      let raw: [UInt8]
+      do {
+        raw = try read(memory, at: offsetsAddress, count: count * 4)
+      } catch {
+        throw error.context(
+          "reading kallsyms_offsets at 0x\(String(offsetsAddress, radix: 16))")
+      }
+      var overflow = false
+      let addresses = [UInt64](unsafeUninitializedCapacity: count) { addresses, initialized in
+        raw.withUnsafeBytes { bytes in
+          for index in 0..<count {
+            let offset = Int64(order.load(Int32.self, from: bytes, at: index * 4))
+            // The entry's own address plus its signed offset.
+            let (place, over) = offsetsAddress.addingReportingOverflow(UInt64(index * 4))
+            let (value, wrapped) =
+              offset >= 0
+              ? place.addingReportingOverflow(UInt64(offset))
+              : place.subtractingReportingOverflow(UInt64(-offset))
+            addresses[index] = value
+            overflow = overflow || over || wrapped
+          }
+        }
+        initialized = count
+      }
+      if overflow {
+        throw DumpError(.corrupt, "a place-relative kallsyms offset overflows")
+      }
+      return (addresses, false)
     case .absolute(let tableAddress):
       let raw: [UInt8]
       let width = memory.pointerSize == 4 ? 4 : 8

@@ -14,7 +14,8 @@
 ///   `kallsyms_token_index`: 256 16-bit offsets of them;
 /// - the addresses: `kallsyms_offsets` (32-bit) from
 ///   `kallsyms_relative_base` (CONFIG_KALLSYMS_BASE_RELATIVE), or
-///   `kallsyms_addresses` (pointers) on older kernels.
+///   `kallsyms_addresses` (pointers) on older kernels, or offsets from their
+///   own place (Linux 7.0+).
 ///
 /// The order of the tables changed over time (Linux 6.4 moved the offsets
 /// after the token index); each is located on its own.
@@ -28,6 +29,9 @@ public struct KallsymsTables: Sendable, Equatable {
     case relative(offsets: UInt64, base: UInt64)
     /// `kallsyms_addresses`: one pointer per symbol.
     case absolute(UInt64)
+    /// `kallsyms_offsets` without a base (Linux 7.0+): each signed 32-bit
+    /// offset counts from its own place in the table.
+    case placeRelative(offsets: UInt64)
   }
 
   /// `kallsyms_num_syms`.
@@ -69,6 +73,8 @@ public struct KallsymsTables: Sendable, Equatable {
       addresses = .relative(offsets: offsets, base: base)
     } else if let table = symbols["kallsyms_addresses"] {
       addresses = .absolute(table)
+    } else if let offsets = symbols["kallsyms_offsets"] {
+      addresses = .placeRelative(offsets: offsets)
     } else {
       return nil
     }
@@ -88,6 +94,8 @@ public struct KallsymsTables: Sendable, Equatable {
       text += ", offsets \(hex(offsets)), relative_base \(hex(base))"
     case .absolute(let table):
       text += ", addresses \(hex(table))"
+    case .placeRelative(let offsets):
+      text += ", place-relative offsets \(hex(offsets))"
     }
     return text
   }

@@ -8,9 +8,14 @@ public struct DebugInfoOptions: Sendable {
   public var vmlinux: String?
   /// A System.map (`--system-map`).
   public var systemMap: String?
-  public init(vmlinux: String? = nil, systemMap: String? = nil) {
+  /// Ignore the dump's VMCOREINFO (`--ignore-vmcoreinfo`): find the kernel
+  /// from the CPU state and its own tables, as for a QEMU dump of a guest
+  /// that never loaded qemu_fw_cfg, or when the note is damaged.
+  public var ignoreVMCOREINFO: Bool
+  public init(vmlinux: String? = nil, systemMap: String? = nil, ignoreVMCOREINFO: Bool = false) {
     self.vmlinux = vmlinux
     self.systemMap = systemMap
+    self.ignoreVMCOREINFO = ignoreVMCOREINFO
   }
 }
 
@@ -38,7 +43,7 @@ public final class KernelSession {
         "kernel analysis of \(dump.architecture) dumps is not implemented yet (x86_64 only)",
         file: dump.path)
     }
-    let note = dump.notes.first { $0.name == "VMCOREINFO" }
+    let note = options.ignoreVMCOREINFO ? nil : dump.notes.first { $0.name == "VMCOREINFO" }
     let vmcoreinfo = note.map { VMCoreInfo(text: $0.descriptor) } ?? VMCoreInfo()
     self.vmcoreinfo = vmcoreinfo
     if let layout = vmcoreinfo.x86KernelLayout {

@@ -65,10 +65,13 @@ public struct CrashSummary {
           .map(String.init)
       }
       if let last = messages.last { uptimeSeconds = Double(last.timestampNs) / 1e9 }
+      // Records may hold several lines: take enough records, keep the
+      // last lines.
       let tail = log.suffix(messages: Self.logLines)
-      lastLogLines =
+      lastLogLines = Array(
         String(decoding: tail.vmcoreDmesgText(), as: UTF8.self)
-        .split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+          .split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+          .suffix(Self.logLines))
       problems += log.problems.map { "log: \($0)" }
     } catch {
       problems.append("log: \(error)")

@@ -47,8 +47,12 @@ struct DebugInfoArguments: ParsableArguments {
   var vmlinux: String?
   @Option(help: "A System.map matching the dump.")
   var systemMap: String?
+  @Flag(help: "Ignore the dump's VMCOREINFO; find the kernel from CPU state and its own tables.")
+  var ignoreVmcoreinfo = false
 
-  var options: DebugInfoOptions { DebugInfoOptions(vmlinux: vmlinux, systemMap: systemMap) }
+  var options: DebugInfoOptions {
+    DebugInfoOptions(vmlinux: vmlinux, systemMap: systemMap, ignoreVMCOREINFO: ignoreVmcoreinfo)
+  }
 }
 
 /// Opens a dump and its kernel, or fails with one clear line (status 1).
