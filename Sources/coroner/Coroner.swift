@@ -1,5 +1,9 @@
 import ArgumentParser
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 @main
 struct Coroner: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -11,4 +15,9 @@ struct Coroner: ParsableCommand {
       was not in the dump; the output says what); 64 usage error.
       """,
     subcommands: [Info.self, Verify.self, Ps.self, Modules.self, Vtop.self, Read.self, Dmesg.self, Bt.self, Summary.self])
+
+  static func main() {
+    if let status = FastPath.run(CommandLine.arguments) { Glibc.exit(status) }
+    main(nil)
+  }
 }

@@ -128,6 +128,23 @@ public final class BTF {
     return stringBytes[start + name.count] == 0
   }
 
+  /// FNV-1a of the name at `offset` in the string section.
+  func nameHash(at offset: UInt32) -> UInt64 {
+    let start = Int(offset)
+    guard start < stringBytes.count else { return Self.hash([][...]) }
+    var end = start
+    while end < stringBytes.count, stringBytes[end] != 0 { end += 1 }
+    return Self.hash(stringBytes[start..<end])
+  }
+
+  static func hash(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+    var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in bytes {
+      value = (value ^ UInt64(byte)) &* 0x100_0000_01b3
+    }
+    return value
+  }
+
   public func record(_ id: UInt32) -> TypeRecord? {
     let index = Int(id)
     guard index > 0, index < records.count else { return nil }

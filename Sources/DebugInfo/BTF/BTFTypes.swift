@@ -5,7 +5,9 @@ public final class BTFTypes: TypeSource {
   public let btf: BTF
   public let pointerSize: Int
   public var sourceName: String { "BTF" }
-  private var namedTypes: [String: [UInt32]]?
+  /// Named types by a hash of their name's bytes (no Strings are made:
+  /// the kernel's BTF names some 30,000 types and most are never asked for).
+  private var namedTypes: [UInt64: [UInt32]]?
   private var enumerators: [String: Int64]?
   private var memberCache: [String: MemberLayout?] = [:]
 
@@ -18,20 +20,23 @@ public final class BTFTypes: TypeSource {
   /// types on first use.
   private func types(named name: String) -> [UInt32] {
     if namedTypes == nil {
-      var index: [String: [UInt32]] = [:]
+      var index: [UInt64: [UInt32]] = [:]
+      index.reserveCapacity(1 << 15)
       for id in 1..<btf.records.count {
         let record = btf.records[id]
         switch record.kind {
         case .structure, .union, .enumeration, .enumeration64, .typedef, .integer, .float:
           if record.nameOffset != 0 {
-            index[btf.string(at: record.nameOffset), default: []].append(UInt32(id))
+            index[btf.nameHash(at: record.nameOffset), default: []].append(UInt32(id))
           }
         default: break
         }
       }
       namedTypes = index
     }
-    return namedTypes?[name] ?? []
+    let wanted = Array(name.utf8)
+    let candidates = namedTypes?[BTF.hash(wanted[...])] ?? []
+    return candidates.filter { id in btf.record(id).map { btf.nameEquals($0.nameOffset, wanted) } ?? false }
   }
 
   /// The id of a complete struct/union (preferred) or other named type.

@@ -23,29 +23,44 @@ public struct VMCoreInfo: Sendable, Equatable {
   public init() {}
 
   /// Parses VMCOREINFO text. Unparsable lines are kept in `lines` only.
+  ///
+  /// Works on bytes (the note is ASCII), making Strings only for each key
+  /// and value: every command pays for this parse at start-up.
   public init(text bytes: [UInt8]) {
-    let text = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-    for raw in text.split(separator: "\n", omittingEmptySubsequences: true).prefix(1 << 16) {
-      let line = String(raw)
-      lines.append(line)
-      guard let equals = line.firstIndex(of: "=") else { continue }
-      let key = String(line[..<equals])
-      let value = String(line[line.index(after: equals)...])
-      if let name = Self.argument(of: key, prefix: "SYMBOL(") {
-        if let address = UInt64(value, radix: 16) { symbols[name] = address }
-      } else if let name = Self.argument(of: key, prefix: "SIZE(") {
-        if let size = Int64(value) { sizes[name] = size }
-      } else if let name = Self.argument(of: key, prefix: "OFFSET(") {
-        if let offset = Int64(value) { offsets[name] = offset }
-      } else if let name = Self.argument(of: key, prefix: "LENGTH(") {
-        if let length = Int64(value) { lengths[name] = length }
-      } else if let name = Self.argument(of: key, prefix: "NUMBER(") {
-        if let number = Self.number(value) { numbers[name] = number }
-      } else if key.hasPrefix("CONFIG_") {
-        configs[String(key.dropFirst(7))] = value
-      } else {
-        values[key] = value
+    let end = bytes.firstIndex(of: 0) ?? bytes.count
+    var start = 0
+    while start < end, lines.count < 1 << 16 {
+      var stop = start
+      while stop < end, bytes[stop] != 0x0a { stop += 1 }
+      if stop > start { parseLine(bytes[start..<stop]) }
+      start = stop + 1
+    }
+  }
+
+  private mutating func parseLine(_ line: ArraySlice<UInt8>) {
+    lines.append(String(decoding: line, as: UTF8.self))
+    guard let equals = line.firstIndex(of: 0x3d) else { return }  // "="
+    let keyBytes = line[line.startIndex..<equals]
+    let value = String(decoding: line[(equals + 1)...], as: UTF8.self)
+    // KIND(name)=value
+    if let open = keyBytes.firstIndex(of: 0x28), keyBytes.last == 0x29 {  // "(" … ")"
+      let kind = String(decoding: keyBytes[keyBytes.startIndex..<open], as: UTF8.self)
+      let name = String(decoding: keyBytes[(open + 1)..<(keyBytes.endIndex - 1)], as: UTF8.self)
+      switch kind {
+      case "SYMBOL": if let address = UInt64(value, radix: 16) { symbols[name] = address }
+      case "SIZE": if let size = Int64(value) { sizes[name] = size }
+      case "OFFSET": if let offset = Int64(value) { offsets[name] = offset }
+      case "LENGTH": if let length = Int64(value) { lengths[name] = length }
+      case "NUMBER": if let number = Self.number(value) { numbers[name] = number }
+      default: values[String(decoding: keyBytes, as: UTF8.self)] = value
       }
+      return
+    }
+    let key = String(decoding: keyBytes, as: UTF8.self)
+    if key.hasPrefix("CONFIG_") {
+      configs[String(key.dropFirst(7))] = value
+    } else {
+      values[key] = value
     }
   }
 

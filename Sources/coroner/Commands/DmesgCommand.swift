@@ -33,16 +33,23 @@ struct Dmesg: ParsableCommand {
   }
 
   func run() throws {
+    let status = Self.execute(path: options.dump, json: json, raw: raw, tail: tail)
+    if status != 0 { throw ExitCode(status) }
+  }
+
+  /// The command's work, shared with the fast path (FastPath.swift).
+  static func execute(path: String, json: Bool, raw: Bool, tail: Int?) -> Int32 {
     let log: KernelLog
     do throws(DumpError) {
-      let dump = try DumpFile.open(path: options.dump)
+      let dump = try DumpFile.open(path: path)
       do throws(DumpError) {
         log = try KernelLog.read(from: dump)
       } catch {
-        throw error.inFile(options.dump)
+        throw error.inFile(path)
       }
     } catch {
-      throw fail(error)
+      printError("coroner: \(error)")
+      return ExitStatus.unreadable.rawValue
     }
     let shown = tail.map { log.suffix(messages: $0) } ?? log
     let output: [UInt8]
@@ -54,18 +61,18 @@ struct Dmesg: ParsableCommand {
       output = shown.vmcoreDmesgText()
     }
     guard writeAll(output) else {
-      printError("coroner: \(options.dump): cannot write the log to standard output")
-      throw ExitStatus.unreadable
+      printError("coroner: \(path): cannot write the log to standard output")
+      return ExitStatus.unreadable.rawValue
     }
     if !log.isComplete {
-      printError(
-        "coroner: \(options.dump): partial log: " + log.problems.joined(separator: "; "))
-      throw ExitStatus.partial
+      printError("coroner: \(path): partial log: " + log.problems.joined(separator: "; "))
+      return ExitStatus.partial.rawValue
     }
+    return 0
   }
 
   /// Writes `bytes` to standard output in as few system calls as it takes.
-  private func writeAll(_ bytes: [UInt8]) -> Bool {
+  static func writeAll(_ bytes: [UInt8]) -> Bool {
     bytes.withUnsafeBytes { buffer in
       var done = 0
       // Each write either makes progress or ends the loop.

@@ -11,13 +11,21 @@ struct Info: ParsableCommand {
   var json = false
 
   func run() throws {
+    let status = Self.execute(path: options.dump, json: json)
+    if status != 0 { throw ExitCode(status) }
+  }
+
+  /// The command's work, shared with the fast path (FastPath.swift).
+  static func execute(path: String, json: Bool) -> Int32 {
     let dump: DumpFile
     do {
-      dump = try DumpFile.open(path: options.dump)
+      dump = try DumpFile.open(path: path)
     } catch {
-      throw fail(error)
+      printError("coroner: \(error)")
+      return ExitStatus.unreadable.rawValue
     }
     let info = DumpInfo(dump: dump)
     print(json ? info.json.rendered() : info.text, terminator: json ? "\n" : "")
+    return 0
   }
 }

@@ -13,15 +13,23 @@ struct Ps: ParsableCommand {
   var json = false
 
   func run() throws {
-    let session = try openSession(options, debugInfo.options)
+    let status = Self.execute(path: options.dump, json: json, debugInfo: debugInfo.options)
+    if status != 0 { throw ExitCode(status) }
+  }
+
+  /// The command's work, shared with the fast path (FastPath.swift).
+  static func execute(path: String, json: Bool, debugInfo: DebugInfoOptions) -> Int32 {
     let list: TaskList
-    do {
+    do throws(DumpError) {
+      let session = try KernelSession(dump: try DumpFile.open(path: path), options: debugInfo)
+      FastPath.keptUntilExit.append(session)
       list = try TaskList(session: session)
     } catch {
-      throw fail(error.inFile(options.dump))
+      printError("coroner: \(error.inFile(path))")
+      return ExitStatus.unreadable.rawValue
     }
     print(json ? TaskReport.json(list).rendered() : TaskReport.text(list), terminator: json ? "\n" : "")
-    for problem in list.problems { printError("coroner: \(options.dump): partial: \(problem)") }
-    if !list.problems.isEmpty { throw ExitStatus.partial }
+    for problem in list.problems { printError("coroner: \(path): partial: \(problem)") }
+    return list.problems.isEmpty ? 0 : ExitStatus.partial.rawValue
   }
 }

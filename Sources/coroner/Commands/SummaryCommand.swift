@@ -1,4 +1,5 @@
 import ArgumentParser
+import DumpFormats
 import LinuxKernel
 import Reports
 
@@ -16,9 +17,25 @@ struct Summary: ParsableCommand {
   var json = false
 
   func run() throws {
-    let session = try openSession(options, debugInfo.options)
+    let status = Self.execute(
+      path: options.dump, format: json ? .json : format, debugInfo: debugInfo.options)
+    if status != 0 { throw ExitCode(status) }
+  }
+
+  /// The command's work, shared with the fast path (FastPath.swift).
+  static func execute(path: String, format: SummaryReport.Format, debugInfo: DebugInfoOptions)
+    -> Int32
+  {
+    let session: KernelSession
+    do throws(DumpError) {
+      session = try KernelSession(dump: try DumpFile.open(path: path), options: debugInfo)
+    } catch {
+      printError("coroner: \(error.inFile(path))")
+      return ExitStatus.unreadable.rawValue
+    }
+    FastPath.keptUntilExit.append(session)
     let summary = CrashSummary(session: session)
-    print(SummaryReport.render(summary, format: json ? .json : format), terminator: "")
-    if !summary.problems.isEmpty { throw ExitStatus.partial }
+    print(SummaryReport.render(summary, format: format), terminator: "")
+    return summary.problems.isEmpty ? 0 : ExitStatus.partial.rawValue
   }
 }
