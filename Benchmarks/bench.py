@@ -26,16 +26,23 @@ DRGN = os.path.join(CACHE, "tools/drgn-venv/bin/drgn")
 
 
 def run_once(argv, stdin_text=None):
-    """Runs argv once; returns (wall seconds, peak RSS in KiB, exit status)."""
+    """Runs argv once under /usr/bin/time (so the peak is the command's own,
+    not this Python process's, which a fork would copy); returns (wall
+    seconds, peak RSS in KiB, exit status)."""
     stdin = subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL
+    report = tempfile.NamedTemporaryFile("r", suffix=".time", delete=False)
     start = time.monotonic()
-    process = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(["/usr/bin/time", "-f", "%M %x", "-o", report.name] + argv,
+                               stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if stdin_text is not None:
         process.stdin.write(stdin_text.encode())
         process.stdin.close()
-    _, status, usage = os.wait4(process.pid, 0)
+    process.wait()
     wall = time.monotonic() - start
-    return wall, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
+    fields = open(report.name).read().split()
+    os.unlink(report.name)
+    peak, status = (int(fields[-2]), int(fields[-1])) if len(fields) >= 2 else (0, process.returncode)
+    return wall, peak, status
 
 
 def measure(argv, runs, stdin_text=None):

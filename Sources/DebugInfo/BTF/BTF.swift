@@ -76,39 +76,50 @@ public final class BTF {
   }
 
   private func indexTypes() throws(DumpError) {
-    records.append(TypeRecord(kind: nil, nameOffset: 0, vlen: 0, kindFlag: false, sizeOrType: 0, dataOffset: 0))
-    var position = 0
-    while position + 12 <= typeBytes.count {
-      guard records.count < Self.maximumTypes else {
-        throw DumpError(.corrupt, "more than \(Self.maximumTypes) BTF types")
+    var records = [
+      TypeRecord(kind: nil, nameOffset: 0, vlen: 0, kindFlag: false, sizeOrType: 0, dataOffset: 0)
+    ]
+    records.reserveCapacity(typeBytes.count / 16)
+    let order = self.order
+    defer { self.records = records }
+    // One pass over the raw bytes (this runs for every command that needs
+    // types: ~100,000 records in a distribution kernel).
+    let failure: DumpError? = typeBytes.withUnsafeBytes { raw -> DumpError? in
+      var position = 0
+      while position + 12 <= raw.count {
+        guard records.count < Self.maximumTypes else {
+          return DumpError(.corrupt, "more than \(Self.maximumTypes) BTF types")
+        }
+        let nameOffset = order.load(UInt32.self, from: raw, at: position)
+        let info = order.load(UInt32.self, from: raw, at: position + 4)
+        let sizeOrType = order.load(UInt32.self, from: raw, at: position + 8)
+        let kind = Kind(rawValue: (info >> 24) & 0x1f)
+        let vlen = Int(info & 0xffff)
+        let dataOffset = position + 12
+        let extra: Int
+        switch kind {
+        case .integer, .variable, .declarationTag: extra = 4
+        case .array: extra = 12
+        case .structure, .union, .dataSection, .enumeration64: extra = 12 * vlen
+        case .enumeration, .functionPrototype: extra = 8 * vlen
+        case .pointer, .forward, .typedef, .volatile, .constant, .restrict, .function, .float,
+          .typeTag:
+          extra = 0
+        case nil:
+          return DumpError(.corrupt, "BTF type \(records.count) has unknown kind \((info >> 24) & 0x1f)")
+        }
+        guard dataOffset + extra <= raw.count else {
+          return DumpError(.corrupt, "BTF type \(records.count) runs past the type section")
+        }
+        records.append(
+          TypeRecord(
+            kind: kind, nameOffset: nameOffset, vlen: vlen, kindFlag: info & 0x8000_0000 != 0,
+            sizeOrType: sizeOrType, dataOffset: dataOffset))
+        position = dataOffset + extra
       }
-      let nameOffset = typeBytes.load(UInt32.self, at: position, order) ?? 0
-      let info = typeBytes.load(UInt32.self, at: position + 4, order) ?? 0
-      let sizeOrType = typeBytes.load(UInt32.self, at: position + 8, order) ?? 0
-      let kind = Kind(rawValue: (info >> 24) & 0x1f)
-      let vlen = Int(info & 0xffff)
-      let dataOffset = position + 12
-      let extra: Int
-      switch kind {
-      case .integer, .variable, .declarationTag: extra = 4
-      case .array: extra = 12
-      case .structure, .union, .dataSection, .enumeration64: extra = 12 * vlen
-      case .enumeration, .functionPrototype: extra = 8 * vlen
-      case .pointer, .forward, .typedef, .volatile, .constant, .restrict, .function, .float,
-        .typeTag:
-        extra = 0
-      case nil:
-        throw DumpError(.corrupt, "BTF type \(records.count) has unknown kind \((info >> 24) & 0x1f)")
-      }
-      guard dataOffset + extra <= typeBytes.count else {
-        throw DumpError(.corrupt, "BTF type \(records.count) runs past the type section")
-      }
-      records.append(
-        TypeRecord(
-          kind: kind, nameOffset: nameOffset, vlen: vlen, kindFlag: info & 0x8000_0000 != 0,
-          sizeOrType: sizeOrType, dataOffset: dataOffset))
-      position = dataOffset + extra
+      return nil
     }
+    if let failure { throw failure }
   }
 
   /// The string at `offset` in the string section ("" when out of range).

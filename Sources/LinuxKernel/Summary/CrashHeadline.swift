@@ -53,18 +53,17 @@ public struct CrashHeadline: Sendable, Equatable {
   /// Reads the headline from the log's lines (oldest first).
   public init?(lines: [String]) {
     var panic: String?
-    for line in lines.reversed() {
-      if let range = line.firstRange(of: "Kernel panic - not syncing: ") {
-        panic = String(line[range.upperBound...])
-        break
-      }
+    let panicPrefix = "Kernel panic - not syncing: "
+    for line in lines.reversed() where line.hasPrefix(panicPrefix) {
+      panic = String(line.dropFirst(panicPrefix.count))
+      break
     }
     for line in lines {
-      if line.hasPrefix("INFO: task "), line.contains(" blocked for more than ") {
+      if line.hasPrefix("INFO: task "), Self.contains(line, " blocked for more than ") {
         self.init(kind: .hungTask, line: line, panicMessage: panic)
         return
       }
-      if line.contains("invoked oom-killer:") || line.hasPrefix("Out of memory") {
+      if line.hasPrefix("Out of memory") || Self.contains(line, "invoked oom-killer:") {
         self.init(kind: .outOfMemory, line: line, panicMessage: panic)
         return
       }
@@ -82,6 +81,22 @@ public struct CrashHeadline: Sendable, Equatable {
       : panic.hasPrefix("Hard LOCKUP") ? .hardLockup
       : .panic
     self.init(kind: kind, line: "Kernel panic - not syncing: " + panic, panicMessage: panic)
+  }
+
+  /// Whether `text` contains `pattern`, comparing UTF-8 bytes (the log is
+  /// hundreds of lines; the string-processing search is far slower).
+  static func contains(_ text: String, _ pattern: String) -> Bool {
+    let haystack = Array(text.utf8)
+    let needle = Array(pattern.utf8)
+    guard let first = needle.first, needle.count <= haystack.count else { return false }
+    var index = 0
+    while index + needle.count <= haystack.count {
+      if haystack[index] == first, haystack[index..<(index + needle.count)].elementsEqual(needle) {
+        return true
+      }
+      index += 1
+    }
+    return false
   }
 
   public init(kind: Kind, line: String, panicMessage: String?) {
