@@ -58,11 +58,11 @@ import Testing
     memory.store(0x2000 | Self.present, at: 0x1000 + 273 * 8)
     memory.store(0x3000 | Self.present, at: 0x2000)
     memory.store(0x4000 | Self.present, at: 0x3000)
-    memory.store(0x10_0000 | Self.present | Self.large, at: 0x4000)
+    memory.store(0x20_0000 | Self.present | Self.large, at: 0x4000)
     let walk = X86PageTableWalk(root: 0x1000, levels: 5)
     let result = try walk.translate(address, in: memory)
     #expect(result.steps.map(\.level) == ["PML5", "PML4", "PDPT", "PD"])
-    #expect(result.physicalAddress == 0x10_1234)
+    #expect(result.physicalAddress == 0x20_1234)
     // The same address is not canonical with 4 levels.
     #expect(throws: DumpError.self) { try X86PageTableWalk(root: 0x1000, levels: 4).translate(address, in: memory) }
   }

@@ -188,7 +188,7 @@ import Testing
   }
 }
 
-/// `Fixtures.dumps(in:)` behind a file lock: unpacking names its temporary
+/// `Fixtures.analysableDumps(in:)` behind a file lock: unpacking names its temporary
 /// file after the process only, so two tests of one process unpacking the
 /// same fixture at once collide.
 func lockedCLIFixtureDumps(in folder: URL) throws -> [String] {
@@ -202,5 +202,5 @@ func lockedCLIFixtureDumps(in folder: URL) throws -> [String] {
     }
   }
   if descriptor >= 0 { _ = flock(descriptor, LOCK_EX) }
-  return try Fixtures.dumps(in: folder)
+  return try Fixtures.analysableDumps(in: folder)
 }

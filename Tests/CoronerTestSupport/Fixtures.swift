@@ -51,6 +51,13 @@ public enum Fixtures {
     return paths.sorted { URL(fileURLWithPath: $0).lastPathComponent < URL(fileURLWithPath: $1).lastPathComponent }
   }
 
+  /// The dumps of a folder that hold a whole kernel: every dump but the
+  /// parts of a `makedumpfile --split` set (`*.splitNofM.*`), which hold a
+  /// range of page frames each and serve the container tests.
+  public static func analysableDumps(in folder: URL) throws -> [String] {
+    try dumps(in: folder).filter { !URL(fileURLWithPath: $0).lastPathComponent.contains(".split") }
+  }
+
   /// Unpacks a `.tar.xz` once into the cache and lists its members' paths.
   public static func members(ofArchive file: URL) throws -> [String] {
     let tar = try path(of: file)  // the .tar, unpacked from .xz

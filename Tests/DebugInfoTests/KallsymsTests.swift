@@ -26,7 +26,7 @@ import Testing
   @Test(arguments: folders)
   func decodesEveryDumpOfTheFixture(folder: URL) throws {
     let sample = try KallsymsSample(folder: folder)
-    let paths = try Fixtures.dumps(in: folder)
+    let paths = try Fixtures.analysableDumps(in: folder)
     #expect(!paths.isEmpty, "\(folder.lastPathComponent) has no dump")
     for path in paths {
       let kernel = try OpenedKernel(path: path)
@@ -46,7 +46,7 @@ import Testing
   @Test(arguments: folders)
   func searchFindsTheTablesVMCOREINFONames(folder: URL) throws {
     let sample = try KallsymsSample(folder: folder)
-    guard let path = try Fixtures.dumps(in: folder).first else { return }
+    guard let path = try Fixtures.analysableDumps(in: folder).first else { return }
     let kernel = try OpenedKernel(path: path)
     let start = ContinuousClock.now
     let found = try KallsymsSymbols.search(
@@ -68,7 +68,7 @@ import Testing
   @Test(arguments: folders)
   func systemMapMovesLikeKASLR(folder: URL) throws {
     let sample = try KallsymsSample(folder: folder)
-    guard let path = try Fixtures.dumps(in: folder).first else { return }
+    guard let path = try Fixtures.analysableDumps(in: folder).first else { return }
     let kernel = try OpenedKernel(path: path)
     let symbols = try kernel.kallsyms()
     let runtimeText = try #require(symbols.address(of: "_stext"))

@@ -21,7 +21,7 @@ import Testing
   func btfMatchesDWARF(folder: URL) throws {
     let data = try Data(contentsOf: folder.appendingPathComponent("expected/dwarf-layouts.json"))
     let layouts = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-    let path = try #require(try Fixtures.dumps(in: folder).first)
+    let path = try #require(try Fixtures.analysableDumps(in: folder).first)
     let session = try KernelSession(dump: try DumpFile.open(path: path))
     let types = session.types
     #expect(types.sourceName.hasPrefix("BTF"), "\(session.typeProblems)")

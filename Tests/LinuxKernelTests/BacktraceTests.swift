@@ -93,7 +93,7 @@ import Testing
   /// each CPU give crash's `bt -a`, on every container of the fixture.
   @Test(arguments: folders)
   func matchesCrash(folder: URL) throws {
-    for path in try Fixtures.dumps(in: folder) {
+    for path in try Fixtures.analysableDumps(in: folder) {
       let expected = Self.expectedFolder(for: path, in: folder)
       let label = "\(folder.lastPathComponent)/\((path as NSString).lastPathComponent)"
       let session = try KernelSession(dump: try DumpFile.open(path: path))
@@ -131,7 +131,7 @@ import Testing
       guard frame["function"] is String, let address = frame["address"] as? String else { return nil }
       return UInt64(address.dropFirst(2), radix: 16)
     }
-    for path in try Fixtures.dumps(in: folder) where !path.contains("novmcoreinfo") {
+    for path in try Fixtures.analysableDumps(in: folder) where !path.contains("novmcoreinfo") {
       let label = "\(folder.lastPathComponent)/\((path as NSString).lastPathComponent)"
       let session = try KernelSession(dump: try DumpFile.open(path: path))
       let backtracer = try Backtracer(session: session)
@@ -147,7 +147,7 @@ import Testing
   /// every task of the dump unwinds to such an end (a zombie has no stack).
   @Test(arguments: folders)
   func sleepingTasksUnwindToTheirEntry(folder: URL) throws {
-    let path = try #require(try Fixtures.dumps(in: folder).first)
+    let path = try #require(try Fixtures.analysableDumps(in: folder).first)
     let session = try KernelSession(dump: try DumpFile.open(path: path))
     let backtracer = try Backtracer(session: session)
     let label = folder.lastPathComponent
@@ -347,7 +347,7 @@ import Testing
   /// entries from the module's tables.
   @Test func moduleAddressesAreNamedAndUnwindable() throws {
     let folder = try #require(Self.folders.first)
-    let path = try #require(try Fixtures.dumps(in: folder).first)
+    let path = try #require(try Fixtures.analysableDumps(in: folder).first)
     let backtracer = try Backtracer(session: try KernelSession(dump: try DumpFile.open(path: path)))
     #expect(!backtracer.modules.isEmpty)
     for module in backtracer.modules {

@@ -24,7 +24,7 @@ import Testing
   @Test(.enabled(if: !folders.isEmpty, "no DWARF vmlinux in the cache"), arguments: folders)
   func sameAnswersWithAndWithoutVmlinux(folder: URL) throws {
     let vmlinux = try #require(Self.vmlinux(for: folder))
-    let path = try #require(try Fixtures.dumps(in: folder).first)
+    let path = try #require(try Fixtures.analysableDumps(in: folder).first)
     let plain = try KernelSession(dump: try DumpFile.open(path: path))
     let dwarf = try KernelSession(
       dump: try DumpFile.open(path: path), options: DebugInfoOptions(vmlinux: vmlinux))

@@ -667,7 +667,7 @@ struct StructuredImage {
   }
 }
 
-/// `Fixtures.dumps(in:)` behind a file lock: unpacking names its temporary
+/// `Fixtures.analysableDumps(in:)` behind a file lock: unpacking names its temporary
 /// file after the process only, so two tests of one process unpacking the
 /// same fixture at once collide.
 func lockedKernelLogFixtureDumps(in folder: URL) throws -> [String] {
@@ -681,5 +681,5 @@ func lockedKernelLogFixtureDumps(in folder: URL) throws -> [String] {
     }
   }
   if descriptor >= 0 { _ = flock(descriptor, LOCK_EX) }
-  return try Fixtures.dumps(in: folder)
+  return try Fixtures.analysableDumps(in: folder)
 }

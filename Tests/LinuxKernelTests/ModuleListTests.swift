@@ -23,7 +23,7 @@ import Testing
       if fields.count >= 4 { expected.append(Array(fields.prefix(4))) }
     }
     #expect(!expected.isEmpty)
-    for path in try Fixtures.dumps(in: folder) {
+    for path in try Fixtures.analysableDumps(in: folder) {
       let list = try ModuleList(session: try KernelSession(dump: try DumpFile.open(path: path)))
       #expect(list.problems.isEmpty, "\(path): \(list.problems)")
       var ours: [[String]] = []

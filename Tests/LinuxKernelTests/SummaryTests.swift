@@ -18,7 +18,7 @@ import Testing
     let facts = try Fixtures.facts(in: folder)
     let drgn = try? Fixtures.drgn(in: folder)
     var signatures = Set<String>()
-    for path in try Fixtures.dumps(in: folder) {
+    for path in try Fixtures.analysableDumps(in: folder) {
       let session = try KernelSession(dump: try DumpFile.open(path: path))
       let summary = CrashSummary(session: session)
       #expect(summary.release == facts["kernelRelease"] as? String, "\(path)")
@@ -52,7 +52,7 @@ import Testing
     var titles = Set<String>()
     var hashes = Set<String>()
     for folder in Self.folders where folder.lastPathComponent.hasSuffix("-sysrq") {
-      let path = try #require(try Fixtures.dumps(in: folder).first)
+      let path = try #require(try Fixtures.analysableDumps(in: folder).first)
       let summary = CrashSummary(session: try KernelSession(dump: try DumpFile.open(path: path)))
       let signature = try #require(summary.signature)
       #expect(signature.kind == .sysrq, "\(path)")

@@ -34,6 +34,7 @@ public final class KdumpCompressedReader: PhysicalMemory {
   static let rankChunkBytes = 4096
   private var rankPrefix: [UInt64] = [0]  // set bits before chunk i
   private var lastRank: (pfn: UInt64, rank: UInt64)?
+  private var rankAtCoveredStart: UInt64?
   private var bitmapChunks: [UInt64: [UInt8]] = [:]  // key: offset of chunk
   private var bitmapChunkOrder: [UInt64] = []
   private var descriptorBlock: (start: UInt64, bytes: [UInt8])?
@@ -130,6 +131,11 @@ public final class KdumpCompressedReader: PhysicalMemory {
     self.vmcoreinfo = vmcoreinfo
   }
 
+  /// For a file of a `makedumpfile --split` set: the page frames it holds.
+  public var splitRange: Range<UInt64>? {
+    coveredStart == 0 && coveredEnd == pageCount ? nil : coveredStart..<coveredEnd
+  }
+
   public var ranges: [PhysicalRange] {
     [PhysicalRange(start: coveredStart * UInt64(pageSize), end: coveredEnd * UInt64(pageSize))]
   }
@@ -156,7 +162,19 @@ public final class KdumpCompressedReader: PhysicalMemory {
     return chunk[index] & (1 << UInt8(pfn % 8)) != 0
   }
 
-  /// The number of pages written before `pfn` (its descriptor's index).
+  /// The index of `pfn`'s descriptor: the pages written before it in this
+  /// file. A file of a `--split` set holds the descriptors of its own range
+  /// only, so the pages before `coveredStart` do not count.
+  private func descriptorIndex(_ pfn: UInt64) throws(DumpError) -> UInt64 {
+    if rankAtCoveredStart == nil {
+      rankAtCoveredStart = coveredStart == 0 ? 0 : try fullRank(coveredStart)
+    }
+    let base = rankAtCoveredStart ?? 0
+    let rank = try rank(pfn)
+    return rank >= base ? rank - base : 0
+  }
+
+  /// The number of pages written before `pfn` in the whole bitmap.
   /// Queries that move forward within a chunk count only the bits between
   /// the last query and this one, so sequential scans cost O(1) a page.
   private func rank(_ pfn: UInt64) throws(DumpError) -> UInt64 {
@@ -221,7 +239,7 @@ public final class KdumpCompressedReader: PhysicalMemory {
     guard pfn >= coveredStart, pfn < coveredEnd else { return .notCovered }
     do {
       if try bit(pfn, inBitmapAt: secondBitmapOffset) {
-        let descriptor = try self.descriptor(atIndex: try rank(pfn))
+        let descriptor = try self.descriptor(atIndex: try descriptorIndex(pfn))
         return descriptorState(descriptor)
       }
       return try bit(pfn, inBitmapAt: firstBitmapOffset) ? .excluded : .notCovered
@@ -272,7 +290,7 @@ public final class KdumpCompressedReader: PhysicalMemory {
     }
     let descriptor: PageDescriptor
     do {
-      descriptor = try self.descriptor(atIndex: try rank(pfn))
+      descriptor = try self.descriptor(atIndex: try descriptorIndex(pfn))
     } catch {
       throw DumpError.notInDump(address: address, .missing, file: source.name)
     }
@@ -344,22 +362,31 @@ public final class KdumpCompressedReader: PhysicalMemory {
   }
 
   public func census() throws(DumpError) -> PageCensus {
+    // Count the bits of [coveredStart, coveredEnd): a file of a split set
+    // describes only its own range.
     var dumped: UInt64 = 0
     var ram: UInt64 = 0
-    let totalBytes = Int((pageCount + 7) / 8)
-    var offset = 0
-    while offset < totalBytes {
-      let length = min(1 << 20, totalBytes - offset)
-      var first = try source.read(at: firstBitmapOffset + UInt64(offset), count: length)
-      var second = try source.read(at: secondBitmapOffset + UInt64(offset), count: length)
-      if offset + length == totalBytes, pageCount % 8 != 0 {
-        let mask = UInt8((1 << (pageCount % 8)) - 1)
-        first[length - 1] &= mask
-        second[length - 1] &= mask
+    let firstByte = coveredStart / 8
+    let endByte = (coveredEnd + 7) / 8
+    var offset = firstByte
+    while offset < endByte {
+      let length = Int(min(1 << 20, endByte - offset))
+      var first = try source.read(at: firstBitmapOffset + offset, count: length)
+      var second = try source.read(at: secondBitmapOffset + offset, count: length)
+      // Clear the bits outside the range in the first and last bytes.
+      if offset == firstByte, coveredStart % 8 != 0 {
+        let keep = UInt8(truncatingIfNeeded: 0xff << (coveredStart % 8))
+        first[0] &= keep
+        second[0] &= keep
+      }
+      if offset + UInt64(length) == endByte, coveredEnd % 8 != 0 {
+        let keep = UInt8((1 << (coveredEnd % 8)) - 1)
+        first[length - 1] &= keep
+        second[length - 1] &= keep
       }
       ram += Self.popcount(first[...])
       dumped += Self.popcount(second[...])
-      offset += length
+      offset += UInt64(length)
     }
     var census = PageCensus(present: dumped, excluded: ram > dumped ? ram - dumped : 0)
     // Pages whose descriptors or data lie past the end of the file are missing.

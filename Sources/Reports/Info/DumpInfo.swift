@@ -10,6 +10,8 @@ public struct DumpInfo {
   public var isFlattened: Bool
   public var compressions: [PageCompression]
   public var dumpLevel: Int32?
+  /// For one file of a split set: the page frames it holds.
+  public var splitRange: Range<UInt64>?
   public var architecture: Architecture
   public var byteOrder: ByteOrder
   public var pageSize: Int
@@ -54,6 +56,7 @@ public struct DumpInfo {
     if let kdump = dump.kdump {
       let header = kdump.header
       dumpLevel = header.headerVersion >= 1 ? kdump.subHeader.dumpLevel : nil
+      splitRange = kdump.splitRange
       kernelRelease = kernelRelease ?? (header.release.isEmpty ? nil : header.release)
       kernelVersion = header.version.isEmpty ? nil : header.version
       machine = header.machine.isEmpty ? nil : header.machine
@@ -91,6 +94,12 @@ public struct DumpInfo {
       ("flattened", .bool(isFlattened)),
       ("compression", compressions.isEmpty ? .string("none") : .string(compressions.map(\.rawValue).joined(separator: ","))),
       ("dumpLevel", .optional(dumpLevel) { .int(Int64($0)) }),
+      (
+        "split",
+        .optional(splitRange) {
+          .object([("startPFN", .unsigned($0.lowerBound)), ("endPFN", .unsigned($0.upperBound))])
+        }
+      ),
       ("arch", .string(architecture.rawValue)),
       ("byteOrder", .string(byteOrder == .little ? "little" : "big")),
       ("pageSize", .int(Int64(pageSize))),
@@ -140,6 +149,11 @@ public struct DumpInfo {
     add("FORMAT", formatText)
     add("COMPRESSION", compressions.isEmpty ? "none" : compressions.map(\.rawValue).joined(separator: ", "))
     if let dumpLevel { add("DUMP LEVEL", String(dumpLevel)) }
+    if let splitRange {
+      add(
+        "SPLIT", "one file of a split set: page frames 0x\(String(splitRange.lowerBound, radix: 16))"
+          + "-0x\(String(splitRange.upperBound, radix: 16))")
+    }
     add("ARCH", "\(architecture.rawValue) (\(byteOrder.rawValue), \(pageSize)-byte pages)")
     add("RELEASE", kernelRelease)
     add("VERSION", kernelVersion)
