@@ -4,7 +4,7 @@
 # zlib, liblzo2, snappy, libzstd, liblzma) and pkg-config.
 set -euo pipefail
 needed=(pkg-config libdw-dev libelf-dev zlib1g-dev liblzo2-dev libsnappy-dev
-  libzstd-dev liblzma-dev xz-utils)
+  libzstd-dev liblzma-dev xz-utils tar)
 missing=()
 for package in "${needed[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

@@ -14,6 +14,10 @@
  *                    the parent waits uninterruptibly in the vfork completion
  *   coroner-foxtrot  stops itself with SIGSTOP (stopped state)
  *   coroner-crash    pins itself to CPU 1 and writes 'c' to /proc/sysrq-trigger
+ *   coroner-init     what PID 1 becomes in the QEMU panic fixture: /init's
+ *                    shell execs it (after deleting busybox, so that busybox's
+ *                    pages are freed before the crash); it starts coroner-crash
+ *                    and waits for its children
  *
  * Build: gcc -static -O2 -pthread -o coroner-workload coroner-workload.c
  */
@@ -27,6 +31,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -130,6 +135,14 @@ int main(int argc, char **argv)
         if (fd < 0 || write(fd, "c", 1) != 1)
             perror("sysrq-trigger");
         return 1;                           /* only reached if the crash failed */
+    } else if (strcmp(name, "coroner-init") == 0) {
+        if (fork() == 0) {
+            execl("/bin/coroner-crash", "coroner-crash", (char *)NULL);
+            _exit(127);
+        }
+        for (;;)                            /* reap children, as PID 1 does */
+            if (wait(NULL) < 0)
+                sleep_forever();
     }
     fprintf(stderr, "coroner-workload: unknown name %s\n", name);
     return 2;

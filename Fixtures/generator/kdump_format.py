@@ -6,6 +6,12 @@ blocks struct kdump_sub_header (plus the VMCOREINFO and ELF notes it points
 to), then bitmap_blocks blocks of two equal bitmaps (1st: pages present,
 2nd: pages dumped), then one struct page_desc per dumped page (pfn order),
 then the page data, then the erase info (if any).
+
+Split files (makedumpfile --split, sub header "split" = 1) carry the whole
+2nd bitmap but page descriptors only for the pages of their own pfn range
+[start_pfn_64, end_pfn_64); the descriptor area is still sized for every
+dumped page of the whole dump, so the page data starts at the same offset in
+every part.
 """
 import struct
 
@@ -47,7 +53,16 @@ class KdumpFile:
         half = bs * self.hdr["bitmap_blocks"] // 2
         self.bitmap2 = data[self.bitmap_off + half:self.bitmap_off + 2 * half]
         self.pd_off = self.bitmap_off + 2 * half
-        self.nr_dumped = sum(bin(b).count("1") for b in self.bitmap2)
+        # every dumped page of the whole dump (sizes the descriptor area)
+        self.nr_dumped_total = sum(bin(b).count("1") for b in self.bitmap2)
+        self.split = bool(self.sub["split"])
+        if self.split:
+            lo, hi = self.sub["start_pfn_64"], self.sub["end_pfn_64"]
+            self.nr_dumped = sum((self.bitmap2[i >> 3] >> (i & 7)) & 1 for i in range(lo, hi))
+        else:
+            self.nr_dumped = self.nr_dumped_total
+        # where makedumpfile puts the page data (its shared zero page first)
+        self.data_start = self.pd_off + PAGE_DESC.size * self.nr_dumped_total
         self.descs = [PAGE_DESC.unpack_from(data, self.pd_off + i * PAGE_DESC.size)
                       for i in range(self.nr_dumped)]
 

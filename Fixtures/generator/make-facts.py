@@ -4,8 +4,9 @@
 Usage: make-facts.py FIXTURE_DIR FILES_TSV MARKER [extra JSON object]
 
 Reads expected/drgn.json and expected/crash-*.txt (written by the reference
-tools) and FILES_TSV (name, format, compression, dump level, note) written by
-the generator; cross-checks crash against drgn where both say the same thing.
+tools) and FILES_TSV (name, format, compression, dump level, note, archive,
+path, extra JSON) written by the generator; cross-checks crash against drgn
+where both say the same thing.
 """
 import hashlib
 import json
@@ -74,16 +75,39 @@ if isinstance(drgn.get("tasks"), list):
                          for t in drgn["tasks"] if t["comm"].startswith(("coroner-", "charlie-"))]
 facts["crossChecks"] = checks
 
-files = []
+def digest(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+# FILES_TSV (tsv_row in lib/fixture.sh, fields separated by 0x1f): name, format, compression,
+# dump level, note, archive, path of the file to measure, extra JSON. A line
+# with an archive is a member of that archive (committed as FIX/archive); the
+# others are committed as FIX/name.
+files, archives = [], {}
 for line in open(tsv):
-    name, fmt, comp, lvl, note = (line.rstrip("\n").split("\t") + [""] * 5)[:5]
-    p = os.path.join(fix, name)
-    files.append({"name": name, "format": fmt, "compression": comp,
-                  "dumpLevel": int(lvl) if lvl.isdigit() else None,
-                  "wrapper": "xz" if name.endswith(".xz") else None,
-                  "bytes": os.path.getsize(p),
-                  "sha256": hashlib.sha256(open(p, "rb").read()).hexdigest()})
+    name, fmt, comp, lvl, note, arch, path, more = (line.rstrip("\n").split("\x1f") + [""] * 8)[:8]
+    p = path or os.path.join(fix, name)
+    entry = {"name": name, "format": fmt, "compression": comp,
+             "dumpLevel": int(lvl) if lvl.isdigit() else None,
+             "wrapper": "xz" if name.endswith(".xz") else None,
+             "archive": arch or None,
+             "bytes": os.path.getsize(p),
+             "sha256": digest(p)}
+    if more:
+        entry.update(json.loads(more))
+    files.append(entry)
+    if arch:
+        a = archives.setdefault(arch, {"name": arch, "format": "tar (ustar)",
+                                       "wrapper": "xz" if arch.endswith(".xz") else None,
+                                       "bytes": os.path.getsize(os.path.join(fix, arch)),
+                                       "sha256": digest(os.path.join(fix, arch)), "members": []})
+        a["members"].append(name)
 facts["dumpFiles"] = files
+facts["archives"] = list(archives.values())
 facts.update(extra)
 json.dump(facts, open(os.path.join(exp, "facts.json"), "w"), indent=1)
 open(os.path.join(exp, "facts.json"), "a").write("\n")

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Entry point of the coroner fixture generator. Run by hand, as root, on Debian 12:
 #   Fixtures/generator/make-fixtures.sh [TARGET...]      (default: all)
-# Targets: linux-6.1 qemu-6.1 linux-6.12 linux-6.12-la57 linux-5.10 all
+# Targets: linux-6.1 qemu-6.1 linux-6.12-la57 linux-5.10 (committed; `all`),
+#          linux-6.12 qemu-6.1-novmcoreinfo (not committed; `uncommitted`), `full` (both)
 # Big files go to ${CORONER_FIXTURE_CACHE:-/var/tmp/coroner-fixture-cache}.
 set -Eeuo pipefail
 trap 'echo "make-fixtures: FAILED at ${BASH_SOURCE[0]}:$LINENO: $BASH_COMMAND" >&2' ERR
@@ -23,15 +24,29 @@ host_setup() {
     [ ${#need[@]} -eq 0 ] || { apt-get update -q; apt-get install -y -q "${need[@]}"; }
 }
 
+# Committed fixtures (target `all`) and the ones kept out of the repository
+# (target `uncommitted`, written to $CACHE/uncommitted/ID). See Fixtures/README.md.
+COMMITTED_TARGETS="linux-6.1 qemu-6.1 linux-6.12-la57 linux-5.10"
+UNCOMMITTED_TARGETS="linux-6.12 qemu-6.1-novmcoreinfo"
+K61='^linux-image-6\.1\.0-[0-9]+-amd64$'
+K612='^linux-image-6\.12\.[0-9]+\+deb13-amd64$'
+K510='^linux-image-5\.10\.0-[0-9]+-amd64$'
+
 run_target() {
+    local x
     case $1 in
-        linux-6.1|linux-6.1-sysrq)  kdump_fixture linux-6.1-sysrq bookworm '^linux-image-6\.1\.0-[0-9]+-amd64$' 384 160M mdf172 "elf zlib lzo zstd snappy flat" ;;
-        qemu-6.1|qemu-6.1-panic)   qemu_fixture qemu-6.1-panic bookworm '^linux-image-6\.1\.0-[0-9]+-amd64$' ;;
-        linux-6.12|linux-6.12-sysrq) kdump_fixture linux-6.12-sysrq trixie '^linux-image-6\.12\.[0-9]+\+deb13-amd64$' 384 160M mdf178 "elf zlib" ;;
-        linux-6.12-la57|linux-6.12-la57-sysrq) kdump_fixture linux-6.12-la57-sysrq trixie '^linux-image-6\.12\.[0-9]+\+deb13-amd64$' 384 160M mdf178 "elf zlib" -cpu qemu64,+la57 ;;
-        linux-5.10|linux-5.10-sysrq) kdump_fixture linux-5.10-sysrq bullseye '^linux-image-5\.10\.0-[0-9]+-amd64$' 384 160M mdf172 "elf zlib" ;;
-        all) for t in linux-6.1 qemu-6.1 linux-6.12 linux-6.12-la57 linux-5.10; do run_target "$t"; done ;;
-        *) die "unknown target $1 (linux-6.1 qemu-6.1 linux-6.12 linux-6.12-la57 linux-5.10 all)" ;;
+        # kdump_fixture ID SUITE KERNEL MEM CRASHKERNEL FILTER "COMMITTED" "CACHE-ONLY" [QEMU ARGS]
+        linux-6.1|linux-6.1-sysrq)  kdump_fixture linux-6.1-sysrq bookworm "$K61" 384 160M mdf172 "tar split" "zlib lzo zstd snappy zlib-flat" ;;
+        linux-6.12-la57|linux-6.12-la57-sysrq) kdump_fixture linux-6.12-la57-sysrq trixie "$K612" 384 160M mdf178 "elf" "zlib" -cpu qemu64,+la57 ;;
+        linux-5.10|linux-5.10-sysrq) kdump_fixture linux-5.10-sysrq bullseye "$K510" 384 160M mdf172 "elf" "zlib" ;;
+        qemu-6.1|qemu-6.1-panic)   qemu_fixture qemu-6.1-panic bookworm "$K61" vmcoreinfo ;;
+        # not committed (their folders go to $CACHE/uncommitted/)
+        linux-6.12|linux-6.12-sysrq) ( export UNCOMMITTED=1; kdump_fixture linux-6.12-sysrq trixie "$K612" 384 160M mdf178 "elf zlib" "" ) ;;
+        qemu-6.1-novmcoreinfo|qemu-6.1-panic-novmcoreinfo) ( export UNCOMMITTED=1; qemu_fixture qemu-6.1-panic-novmcoreinfo bookworm "$K61" novmcoreinfo ) ;;
+        all) for x in $COMMITTED_TARGETS; do run_target "$x"; done ;;
+        uncommitted) for x in $UNCOMMITTED_TARGETS; do run_target "$x"; done ;;
+        full) for x in $COMMITTED_TARGETS $UNCOMMITTED_TARGETS; do run_target "$x"; done ;;
+        *) die "unknown target $1 ($COMMITTED_TARGETS $UNCOMMITTED_TARGETS all uncommitted full)" ;;
     esac
 }
 

@@ -51,8 +51,14 @@ busybox_bin() {
 }
 
 # build_initramfs KDIR MODE MARKER OUTDIR [NOFWCFG]
-#   writes OUTDIR/capture.gz (capture kernel) and OUTDIR/first.gz (first kernel).
-#   MODE: kdump | panic.  NOFWCFG=1 leaves qemu_fw_cfg out (no VMCOREINFO for QEMU).
+#   MODE kdump: writes OUTDIR/capture.gz (capture kernel: busybox, init, the
+#     virtio modules) and OUTDIR/first.gz (first kernel: the same plus the
+#     workload, the marker, kexec with its libraries, vmlinuz and capture.gz).
+#   MODE panic (QEMU dump-guest-memory, no kdump): only OUTDIR/first.gz, as small
+#     as the fixture allows: busybox, init, the workload (stripped, plus the
+#     coroner-init name), the marker and qemu_fw_cfg (no virtio, no kexec, no
+#     capture kernel).
+#   NOFWCFG=1 leaves qemu_fw_cfg out (no VMCOREINFO for QEMU).
 build_initramfs() {
     local kd=$1 mode=$2 marker=$3 out=$4 nofwcfg=${5:-0}
     local w="$out/initramfs" bb wl
@@ -60,16 +66,30 @@ build_initramfs() {
     rm -rf "$w"; mkdir -p "$w/bin" "$w/etc" "$w/lib/modules" "$w/boot"
     cp "$bb" "$w/bin/busybox"
     cp "$GEN_DIR/initramfs/init" "$w/init"; chmod 755 "$w/init"
-    cp "$kd"/modules/*.ko "$w/lib/modules/"
-    if [ "$nofwcfg" = 1 ]; then grep -v qemu_fw_cfg "$kd/modules/list" > "$w/etc/modules.list"
-    else cp "$kd/modules/list" "$w/etc/modules.list"; fi
+    local m
+    if [ "$mode" = panic ]; then
+        : > "$w/etc/modules.list"
+        if [ "$nofwcfg" != 1 ] && grep -qx qemu_fw_cfg.ko "$kd/modules/list"; then
+            cp "$kd/modules/qemu_fw_cfg.ko" "$w/lib/modules/"; echo qemu_fw_cfg.ko > "$w/etc/modules.list"
+        fi
+    else
+        while read -r m; do
+            [ "$nofwcfg" = 1 ] && [ "$m" = qemu_fw_cfg.ko ] && continue
+            cp "$kd/modules/$m" "$w/lib/modules/"; echo "$m" >> "$w/etc/modules.list"
+        done < "$kd/modules/list"
+    fi
     echo "$mode" > "$w/etc/coroner-mode"
-    pack_initramfs "$w" "$out/capture.gz"
+    rm -f "$out/capture.gz"
+    [ "$mode" = kdump ] && pack_initramfs "$w" "$out/capture.gz"
     # First kernel: add workload, marker, kexec and the capture kernel + initramfs.
     local n
     # One copy; the names are symlinks (comm is the name exec'd, not the target).
     cp "$wl" "$w/bin/coroner-workload"
     for n in alpha bravo charlie delta echo foxtrot crash; do ln -s coroner-workload "$w/bin/coroner-$n"; done
+    if [ "$mode" = panic ]; then
+        strip "$w/bin/coroner-workload"               # its pages stay in memory: keep them few
+        ln -s coroner-workload "$w/bin/coroner-init"
+    fi
     echo "$marker" > "$w/etc/coroner-marker"
     if [ "$mode" = kdump ]; then
         copy_with_libs "$w" /usr/sbin/kexec

@@ -17,15 +17,31 @@ CRASH_CMDS=(
 #   the file names (KERNEL: vmlinux-REL, DUMPFILE: NAME), not the cache path.
 run_crash() {
     local vml=$1 dump=$2 out=$3; shift 3
+    crash_batch "$vml" "$out" "$*" "$dump"
+}
+
+# run_crash_files VMLINUX OUTDIR DUMP... : the same on several dump files
+#   (the parts of a split dump, which crash reads as one dump).
+run_crash_files() {
+    local vml=$1 out=$2; shift 2
+    crash_batch "$vml" "$out" "" "$@"
+}
+
+# crash_batch VMLINUX OUTDIR "CRASH OPTIONS" DUMP...
+crash_batch() {
+    local vml=$1 out=$2 opts=$3; shift 3
     local s; s=$(mktemp -d "$CACHE/tmp.crash.XXXX")
-    ln -s "$vml" "$s/$(basename "$vml")"; ln -s "$(readlink -f "$dump")" "$s/$(basename "$dump")"
+    ln -s "$vml" "$s/$(basename "$vml")"
+    local d names=()
+    for d in "$@"; do ln -s "$(readlink -f "$d")" "$s/$(basename "$d")"; names+=("$(basename "$d")"); done
     local e name cmd
     for e in "${CRASH_CMDS[@]}"; do
         name=${e%%|*}; cmd=${e#*|}
         echo "echo @@CORONER-SPLIT@@ $name"; echo "$cmd"
     done > "$s/cmds"
     echo exit >> "$s/cmds"
-    (cd "$s" && crash806 -s "$@" "$(basename "$vml")" "$(basename "$dump")" < cmds > all.txt 2> stderr.txt) || true
+    # shellcheck disable=SC2086
+    (cd "$s" && crash806 -s $opts "$(basename "$vml")" "${names[@]}" < cmds > all.txt 2> stderr.txt) || true
     mkdir -p "$out"
     # Split: each section starts after its marker line.
     awk -v dir="$out" '/^@@CORONER-SPLIT@@ / {f = dir "/" $2; printf "" > f; next} f {print >> f}' "$s/all.txt"
@@ -73,6 +89,9 @@ check_derived() {
     for f in crash-ps.txt crash-bt-a.txt crash-log.txt crash-mod.txt crash-bt.txt; do
         if cmp -s "$exp/$f" "$s/crash/$f"; then same="$same ${f#crash-}"; else verdict="$verdict ${f#crash-}"; fi
     done
+    # sys names the dump file: compare the other lines.
+    if [ -s "$s/crash/crash-sys.txt" ] && cmp -s <(grep -v DUMPFILE: "$exp/crash-sys.txt") <(grep -v DUMPFILE: "$s/crash/crash-sys.txt"); then
+        same="$same sys.txt(but DUMPFILE)"; else verdict="$verdict sys.txt"; fi
     local dj
     dj=$(/usr/bin/python3 - "$exp/drgn.json" "$s/drgn.json" <<'PY'
 import json, sys
