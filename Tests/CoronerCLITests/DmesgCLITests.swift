@@ -22,7 +22,7 @@ import Testing
   /// translates: x86-64, or an ELF whose program headers give virtual
   /// addresses (32-bit x86 kdumps).
   static func readableDumps(in folder: URL) throws -> [String] {
-    try lockedCLIFixtureDumps(in: folder).filter { (path: String) -> Bool in
+    try Fixtures.analysableDumps(in: folder).filter { (path: String) -> Bool in
       guard let dump = try? DumpFile.open(path: path) else { return false }
       return dump.notes.contains { $0.name == "VMCOREINFO" }
         && (dump.architecture == .x86_64 || dump.architecture == .arm64
@@ -47,7 +47,7 @@ import Testing
     guard names.contains(where: { $0.hasPrefix("vmcore") && $0.contains("novmcoreinfo") }) else {
       return
     }
-    for path in try lockedCLIFixtureDumps(in: folder) {
+    for path in try Fixtures.analysableDumps(in: folder) {
       guard let dump = try? DumpFile.open(path: path),
         !dump.notes.contains(where: { $0.name == "VMCOREINFO" })
       else { continue }
@@ -186,21 +186,4 @@ import Testing
       })
     return (load.offset + (physical - load.physicalAddress)) & ~0xfff
   }
-}
-
-/// `Fixtures.analysableDumps(in:)` behind a file lock: unpacking names its temporary
-/// file after the process only, so two tests of one process unpacking the
-/// same fixture at once collide.
-func lockedCLIFixtureDumps(in folder: URL) throws -> [String] {
-  try FileManager.default.createDirectory(at: Fixtures.cache, withIntermediateDirectories: true)
-  let descriptor = open(
-    Fixtures.cache.appendingPathComponent(".unpack.lock").path, O_CREAT | O_RDWR, 0o644)
-  defer {
-    if descriptor >= 0 {
-      _ = flock(descriptor, LOCK_UN)
-      _ = close(descriptor)
-    }
-  }
-  if descriptor >= 0 { _ = flock(descriptor, LOCK_EX) }
-  return try Fixtures.analysableDumps(in: folder)
 }

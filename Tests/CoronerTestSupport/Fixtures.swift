@@ -60,6 +60,8 @@ public enum Fixtures {
 
   /// Unpacks a `.tar.xz` once into the cache and lists its members' paths.
   public static func members(ofArchive file: URL) throws -> [String] {
+    unpacking.lock()
+    defer { unpacking.unlock() }
     let tar = try path(of: file)  // the .tar, unpacked from .xz
     let directory = URL(fileURLWithPath: tar + ".d")
     let stamp = directory.appendingPathComponent(".complete")
@@ -85,9 +87,15 @@ public enum Fixtures {
     return (try JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
   }
 
+  /// Serialises unpacking within the test process (tests run in parallel);
+  /// temporary names and rename(2) keep other processes safe.
+  private static let unpacking = NSRecursiveLock()
+
   /// A usable path for a fixture file: itself, or its unpacked copy.
   public static func path(of file: URL) throws -> String {
     guard file.pathExtension == "xz" else { return file.path }
+    unpacking.lock()
+    defer { unpacking.unlock() }
     let relative = file.path.dropFirst(root.path.count + 1).dropLast(3)
     let target = cache.appendingPathComponent(String(relative))
     let attributes = try FileManager.default.attributesOfItem(atPath: file.path)

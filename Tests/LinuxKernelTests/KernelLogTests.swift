@@ -40,7 +40,7 @@ import Testing
   func matchesVmcoreDmesg(folder: URL) throws {
     let reference = folder.appendingPathComponent("expected/vmcore-dmesg.txt")
     guard let expected = FileManager.default.contents(atPath: reference.path) else { return }
-    for path in try lockedKernelLogFixtureDumps(in: folder) {
+    for path in try Fixtures.analysableDumps(in: folder) {
       guard let log = try Self.log(of: path) else { continue }
       #expect(log.isComplete, "\(path): \(log.problems)")
       let actual = log.vmcoreDmesgText()
@@ -60,7 +60,7 @@ import Testing
       let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
       let dmesg = object["dmesg"] as? String
     else { return }
-    for path in try lockedKernelLogFixtureDumps(in: folder) {
+    for path in try Fixtures.analysableDumps(in: folder) {
       guard let log = try Self.log(of: path) else { continue }
       // drgn prints the text unescaped.
       var text: [UInt8] = []
@@ -665,21 +665,4 @@ struct StructuredImage {
     memory.write([0], at: Self.buffer + UInt64(Self.length) - 1)
     if memory.pages[Self.buffer] == nil { memory.write([0], at: Self.buffer) }
   }
-}
-
-/// `Fixtures.analysableDumps(in:)` behind a file lock: unpacking names its temporary
-/// file after the process only, so two tests of one process unpacking the
-/// same fixture at once collide.
-func lockedKernelLogFixtureDumps(in folder: URL) throws -> [String] {
-  try FileManager.default.createDirectory(at: Fixtures.cache, withIntermediateDirectories: true)
-  let descriptor = open(
-    Fixtures.cache.appendingPathComponent(".unpack.lock").path, O_CREAT | O_RDWR, 0o644)
-  defer {
-    if descriptor >= 0 {
-      _ = flock(descriptor, LOCK_UN)
-      _ = close(descriptor)
-    }
-  }
-  if descriptor >= 0 { _ = flock(descriptor, LOCK_EX) }
-  return try Fixtures.analysableDumps(in: folder)
 }
