@@ -81,12 +81,27 @@ public final class DumpFile {
       elf = reader
     } else if source.size == 0 {
       throw DumpError(.notADump, "the file is empty", file: file.name)
+    } else if let packer = Self.wholeFileCompression(source) {
+      throw DumpError(
+        .notADump, "the whole file is \(packer)-compressed: unpack it first", file: file.name,
+        offset: 0)
     } else {
       throw DumpError(
         .notADump,
         "not a dump coroner knows (no ELF, \"KDUMP   \" or flattened signature)",
         file: file.name, offset: 0)
     }
+  }
+
+  /// A whole-file compressor's name when the file starts with its magic
+  /// (dumps are often shipped as .xz, .gz, .zst or .bz2).
+  static func wholeFileCompression(_ source: ByteSource) -> String? {
+    guard let head = try? source.readPrefix(at: 0, upTo: 6) else { return nil }
+    if head.starts(with: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]) { return "xz" }
+    if head.starts(with: [0x1f, 0x8b]) { return "gzip" }
+    if head.starts(with: [0x28, 0xb5, 0x2f, 0xfd]) { return "zstd" }
+    if head.starts(with: [0x42, 0x5a, 0x68]) { return "bzip2" }
+    return nil
   }
 
   /// The page size VMCOREINFO states (`PAGESIZE=`), if sane.

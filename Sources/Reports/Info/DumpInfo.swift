@@ -159,7 +159,7 @@ public struct DumpInfo {
     add("VERSION", kernelVersion)
     add("MACHINE", machine)
     add("NODENAME", nodeName)
-    add("CRASH TIME", crashTime.map { "\($0) (seconds since the epoch)" })
+    add("CRASH TIME", crashTime.map { UTCDate.format($0) })
     add("PANIC", panicMessage ?? "(not recorded in VMCOREINFO)")
     add("CPUS", cpus.map(String.init))
     add("CRASHED CPU", crashingCPU.map(String.init))

@@ -25,7 +25,7 @@ public enum SummaryReport {
       rows.append(("Memory", text))
     }
     if let uptime = summary.uptimeSeconds { rows.append(("Uptime", duration(uptime))) }
-    if let time = summary.crashTime { rows.append(("Crash time", "\(time) (seconds since the epoch, UTC)")) }
+    if let time = summary.crashTime { rows.append(("Crash time", UTCDate.format(time))) }
     if let headline = summary.headline {
       rows.append(("Cause", headline.line))
       rows.append(("Panic", headline.panicMessage ?? "(no panic line: the oops went straight to kdump)"))
