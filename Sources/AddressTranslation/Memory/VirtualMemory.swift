@@ -18,6 +18,42 @@ public protocol VirtualMemory: AnyObject {
 }
 
 extension VirtualMemory {
+  /// Copies virtual memory translating it page by page with `translate`
+  /// (the shared body of `read(virtual:into:)` for page-mapped spaces).
+  /// Pages that are contiguous in physical memory are read in one piece;
+  /// a page the dump lacks is an error that names both addresses.
+  public func readTranslatingPages(
+    _ address: UInt64, into buffer: UnsafeMutableRawBufferPointer, from physical: PhysicalMemory,
+    pageSize: Int = 4096
+  ) throws(DumpError) {
+    guard let base = buffer.baseAddress else { return }
+    let mask = UInt64(pageSize - 1)
+    var done = 0
+    while done < buffer.count {
+      let start = address &+ UInt64(done)
+      let physicalStart = try translate(start)
+      var length = min(buffer.count - done, pageSize - Int(start & mask))
+      // Extend the run while the next page follows physically.
+      while done + length < buffer.count {
+        let next = start &+ UInt64(length)
+        guard let nextPhysical = try? translate(next), nextPhysical == physicalStart &+ UInt64(length)
+        else { break }
+        length += min(buffer.count - done - length, pageSize)
+      }
+      do {
+        try physical.read(
+          at: physicalStart, into: UnsafeMutableRawBufferPointer(start: base + done, count: length))
+      } catch {
+        var located = error
+        if located.kind == .notInDump {
+          located.message += " (virtual 0x\(String(start, radix: 16)) and up)"
+        }
+        throw located
+      }
+      done += length
+    }
+  }
+
   /// Reads `count` bytes at a virtual address.
   public func read(virtual address: UInt64, count: Int) throws(DumpError) -> [UInt8] {
     var bytes = [UInt8](repeating: 0, count: max(0, count))

@@ -72,29 +72,7 @@ public final class X86KernelAddressSpace: VirtualMemory {
   public func read(virtual address: UInt64, into buffer: UnsafeMutableRawBufferPointer)
     throws(DumpError)
   {
-    guard let base = buffer.baseAddress else { return }
-    var done = 0
-    while done < buffer.count {
-      let current = address &+ UInt64(done)
-      let length = min(buffer.count - done, 4096 - Int(current & 0xfff))
-      let physicalAddress: UInt64
-      do {
-        physicalAddress = try translate(current)
-      } catch {
-        throw error
-      }
-      do {
-        try physical.read(
-          at: physicalAddress, into: UnsafeMutableRawBufferPointer(start: base + done, count: length))
-      } catch {
-        var located = error
-        if located.kind == .notInDump {
-          located.message += " (virtual 0x\(String(current, radix: 16)))"
-        }
-        throw located
-      }
-      done += length
-    }
+    try readTranslatingPages(address, into: buffer, from: physical)
   }
 }
 

@@ -57,16 +57,6 @@ public final class Arm64LinearMemory: VirtualMemory {
   public func read(virtual address: UInt64, into buffer: UnsafeMutableRawBufferPointer)
     throws(DumpError)
   {
-    guard let base = buffer.baseAddress else { return }
-    var done = 0
-    // Page by page: each page translates on its own.
-    while done < buffer.count {
-      let current = address &+ UInt64(done)
-      let length = min(buffer.count - done, 4096 - Int(current & 0xfff))
-      try physicalMemory.read(
-        at: try translate(current),
-        into: UnsafeMutableRawBufferPointer(start: base + done, count: length))
-      done += length
-    }
+    try readTranslatingPages(address, into: buffer, from: physicalMemory)
   }
 }
