@@ -15,8 +15,9 @@ public struct CrashSummary {
   public var nodeName: String?
   public var cpus: Int?
   public var crashTime: Int64?
-  /// Seconds from boot to the crash: the timestamp of the last log record.
-  public var uptimeSeconds: Double?
+  /// Nanoseconds from boot to the crash: the timestamp of the last log
+  /// record (the kernel's local clock, as printk stamps it).
+  public var uptimeNs: UInt64?
   public var headline: CrashHeadline?
   public var panicCPU: Int?
   public var panicTask: KernelTask?
@@ -64,7 +65,7 @@ public struct CrashSummary {
         String(decoding: record.text, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
           .map(String.init)
       }
-      if let last = messages.last { uptimeSeconds = Double(last.timestampNs) / 1e9 }
+      uptimeNs = messages.last?.timestampNs
       // Records may hold several lines: take enough records, keep the
       // last lines.
       let tail = log.suffix(messages: Self.logLines)

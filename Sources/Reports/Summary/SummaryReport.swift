@@ -24,7 +24,7 @@ public enum SummaryReport {
       if let free = memory.free { text += ", " + megabytes(free) + " free" }
       rows.append(("Memory", text))
     }
-    if let uptime = summary.uptimeSeconds { rows.append(("Uptime", duration(uptime))) }
+    if let uptime = summary.uptimeNs { rows.append(("Uptime", duration(uptime))) }
     if let time = summary.crashTime { rows.append(("Crash time", UTCDate.format(time))) }
     if let headline = summary.headline {
       rows.append(("Cause", headline.line))
@@ -113,7 +113,7 @@ public enum SummaryReport {
       ("nodeName", .optional(summary.nodeName) { .string($0) }),
       ("cpus", .optional(summary.cpus) { .int(Int64($0)) }),
       ("crashTime", .optional(summary.crashTime) { .int($0) }),
-      ("uptimeSeconds", .optional(summary.uptimeSeconds) { .string(String($0)) }),
+      ("uptimeNs", .optional(summary.uptimeNs) { .unsigned($0) }),
       ("cause", .optional(summary.headline) { .object([("kind", .string($0.kind.rawValue)), ("line", .string($0.line))]) }),
       ("panicMessage", .optional(summary.headline?.panicMessage) { .string($0) }),
       ("crashingCPU", .optional(summary.panicCPU) { .int(Int64($0)) }),
@@ -174,10 +174,12 @@ public enum SummaryReport {
     return "\(tenths / 10).\(tenths % 10) MiB"
   }
 
-  static func duration(_ seconds: Double) -> String {
-    let whole = Int(seconds)
+  /// "H:MM:SS (S.mmm s)" from nanoseconds.
+  static func duration(_ nanoseconds: UInt64) -> String {
+    let milliseconds = nanoseconds / 1_000_000
+    let whole = Int(milliseconds / 1000)
     let text = "\(whole / 3600):" + two((whole / 60) % 60) + ":" + two(whole % 60)
-    return text + " (\(String(Int(seconds * 1000) / 1000)).\(three(Int(seconds * 1000) % 1000)) s)"
+    return text + " (\(whole).\(three(Int(milliseconds % 1000))) s)"
   }
 
   static func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
