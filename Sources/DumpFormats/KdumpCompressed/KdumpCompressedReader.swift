@@ -354,8 +354,12 @@ public final class KdumpCompressedReader: PhysicalMemory {
       let within = Int(current % size)
       let page = try self.page(pfn)
       let length = min(buffer.count - done, pageSize - within)
+      guard within + length <= page.count else {
+        throw DumpError(.corrupt, "page 0x\(String(pfn, radix: 16)) is \(page.count) bytes", file: source.name)
+      }
       page.withUnsafeBytes { bytes in
-        (base + done).copyMemory(from: bytes.baseAddress! + within, byteCount: length)
+        guard let pageBase = bytes.baseAddress else { return }
+        (base + done).copyMemory(from: pageBase + within, byteCount: length)
       }
       done += length
     }
