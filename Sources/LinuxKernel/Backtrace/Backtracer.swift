@@ -57,20 +57,26 @@ public final class Backtracer {
 
   /// Reads what backtraces need from a session.
   ///
-  /// - Parameter tasks: the task list, when the caller has it already.
+  /// - Parameters:
+  ///   - tasks: the task list, when the caller has it already.
+  ///   - modules: the loaded modules, when the caller has read them already
+  ///     (empty when that failed); nil to read them here.
   /// - Throws: `.missingInformation` when the task list cannot be read.
-  public init(session: KernelSession, tasks: TaskList? = nil) throws(DumpError) {
+  public init(session: KernelSession, tasks: TaskList? = nil, modules given: [KernelModule]? = nil)
+    throws(DumpError)
+  {
     self.session = session
     let list: TaskList
     if let tasks { list = tasks } else { list = try TaskList(session: session) }
     self.tasks = list
     var problems: [String] = []
-    let moduleList: [KernelModule]
-    do {
-      moduleList = try ModuleList(session: session).modules
-    } catch {
-      moduleList = []
-      problems.append("modules: \(error.message)")
+    var moduleList: [KernelModule] = given ?? []
+    if given == nil {
+      do {
+        moduleList = try ModuleList(session: session).modules
+      } catch {
+        problems.append("modules: \(error.message)")
+      }
     }
     modules = moduleList
     names = CrashSymbolNames(

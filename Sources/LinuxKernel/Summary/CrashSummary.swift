@@ -79,6 +79,16 @@ public struct CrashSummary {
     }
     headline = CrashHeadline(lines: logLines)
 
+    // The modules, read once: the report lists them, backtraces name their
+    // frames.
+    do {
+      let list = try ModuleList(session: session)
+      modules = list.modules
+      problems += list.problems.map { "modules: \($0)" }
+    } catch {
+      problems.append("modules: \(error)")
+    }
+
     // Tasks, the panic task and its backtrace.
     do {
       let tasks = try TaskList(session: session)
@@ -86,7 +96,7 @@ public struct CrashSummary {
       blockedTasks = tasks.tasks.filter { $0.shortState == "UN" }
       cpus = TaskList.cpuCount(session: session)
       problems += tasks.problems.map { "tasks: \($0)" }
-      let tracer = try Backtracer(session: session, tasks: tasks)
+      let tracer = try Backtracer(session: session, tasks: tasks, modules: modules)
       panicCPU = tracer.panicCPU
       panicTask = tracer.panicTask
       if let task = tracer.panicTask {
@@ -105,7 +115,7 @@ public struct CrashSummary {
       signature = CrashSignature(headline: headline, frames: [])
     }
 
-    // Taint, memory, modules.
+    // Taint and memory.
     if let address = session.symbols.address(of: "tainted_mask") {
       do {
         taint = TaintFlags(mask: try session.memory.readPointer(at: address))
@@ -116,13 +126,6 @@ public struct CrashSummary {
       problems.append("taint: no tainted_mask symbol")
     }
     memory = Self.memoryTotals(session: session, problems: &problems)
-    do {
-      let list = try ModuleList(session: session)
-      modules = list.modules
-      problems += list.problems.map { "modules: \($0)" }
-    } catch {
-      problems.append("modules: \(error)")
-    }
   }
 
   /// The functions of the context that crashed, innermost first: after a
